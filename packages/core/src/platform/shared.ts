@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type BackendName, BackendUnavailableError, importPeer, type InitBackendOptions } from '../backend.js';
+import { registerWasmTrainingKernels } from '../wasm/index.js';
+
+type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
+
+/** Imports a CJS-or-ESM package and returns its named exports whichever way the runtime exposes them. */
+export function namedExports<T extends object>(mod: T): T {
+  const d = (mod as { default?: unknown }).default;
+  return (d && typeof d === 'object' ? { ...(d as object), ...mod } : mod) as T;
+}
+
+export async function loadCpu(): Promise<Record<string, string | number | boolean>> {
+  await importPeer('cpu', '@tensorflow/tfjs-backend-cpu', () => import('@tensorflow/tfjs-backend-cpu'));
+  return { 'tfjs-core': tf.version_core };
+}
+
+/**
+ * Loads the WASM backend and registers @cv/core's training kernels for it (Conv2DBackpropFilter and the
+ * others tfjs-backend-wasm 4.22 lacks). `wasmPaths` is where the `.wasm` files are; undefined keeps tfjs's
+ * default (next to the script).
+ */
+export async function loadWasm(
+  options: InitBackendOptions,
+  wasmPaths: string | Record<string, string> | undefined,
+): Promise<Record<string, string | number | boolean>> {
+  const wasm = namedExports<WasmModule>(
+    await importPeer('wasm', '@tensorflow/tfjs-backend-wasm', () => import('@tensorflow/tfjs-backend-wasm')),
+  );
+  // The paths can only be set before the backend first initialises; after that tfjs throws. Keep the first.
+  if (wasmPaths !== undefined && !tf.engine().registry.wasm) {
+    wasm.setWasmPaths(wasmPaths as string);
+  }
+  if (options.wasmThreads !== undefined) wasm.setThreadsCount(options.wasmThreads);
+  const added = registerWasmTrainingKernels();
+  return {
+    'tfjs-backend-wasm': wasm.version_wasm,
+    trainingKernels: added.join(', '),
+  };
+}
+
+/** Requests a WebGPU adapter from `gpu` and loads tfjs's WebGPU backend; errors say why not. */
+export async function loadWebgpuWith(
+  gpu: { requestAdapter(o?: object): Promise<unknown> } | undefined,
+  options: InitBackendOptions,
+  noGpuReason: string,
+): Promise<Record<string, string | number | boolean>> {
+  const name: BackendName = 'webgpu';
+  if (!gpu) throw new BackendUnavailableError(name, noGpuReason);
+  const adapter = (await gpu.requestAdapter(options.webgpuAdapter ?? { powerPreference: 'high-performance' })) as
+    | { info?: { vendor?: string; architecture?: string; device?: string; description?: string } }
+    | null;
+  if (!adapter) {
+    throw new BackendUnavailableError(name, 'navigator.gpu.requestAdapter() found no GPU adapter (no GPU, or no driver for it)');
+  }
+  await importPeer(name, '@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
+  const info = adapter.info ?? {};
+  return {
+    adapter: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown',
+  };
+}
