@@ -100,13 +100,13 @@ export function unavailable(name: BackendName, err: unknown): BackendUnavailable
   return new BackendUnavailableError(name, msg);
 }
 
-/** Is `message` the error of importing a package that is not installed? */
+/** Is `err` the error of importing a package that is not installed (Node, or a bundler/Vite resolver)? */
 export function isMissingModule(err: unknown, pkg: string): boolean {
   const e = err as { code?: string; message?: string } | undefined;
   const code = e?.code;
   const msg = e?.message ?? '';
   return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(msg)) &&
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(msg)) &&
     msg.includes(pkg)
   );
 }

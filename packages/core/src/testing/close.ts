@@ -14,10 +14,11 @@ type Numeric = tf.Tensor | ArrayLike<number> | number | number[][] | number[][][
 function flatten(x: Numeric): { values: Float64Array; shape: number[] | undefined } {
   if (x instanceof tf.Tensor) return { values: Float64Array.from(x.dataSync()), shape: x.shape };
   if (typeof x === 'number') return { values: Float64Array.of(x), shape: [] };
-  const t = tf.tidy(() => tf.tensor(x as number[]));
-  const out = { values: Float64Array.from(t.dataSync()), shape: t.shape };
-  t.dispose();
-  return out;
+  // Plain arrays are compared in float64, as given (no rounding through a float32 tensor).
+  const shape: number[] = [];
+  for (let level: unknown = x; Array.isArray(level); level = level[0]) shape.push(level.length);
+  const values = (Array.isArray(x) ? (x as unknown[]).flat(Number.POSITIVE_INFINITY) : Array.from(x as ArrayLike<number>)) as number[];
+  return { values: Float64Array.from(values), shape: Array.isArray(x) ? shape : [values.length] };
 }
 
 /** The largest absolute and relative differences and where they are (flat index). */
