@@ -111,18 +111,30 @@ export function isMissingModule(err: unknown, pkg: string): boolean {
   );
 }
 
-/** Imports an optional peer package, or throws an error that says how to install it. */
-export async function importPeer<T>(
+/**
+ * Imports an optional package at run time. The specifier is a variable on purpose: bundlers must not try to
+ * resolve optional peers the user did not install (a browser app imports the backend it uses itself).
+ */
+export function importOptional(pkg: string): Promise<unknown> {
+  const specifier = pkg;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+}
+
+/** Imports an optional peer package, or throws an error that says how to install (and, in bundles, import) it. */
+export async function importPeer<T = unknown>(
   name: BackendName,
   pkg: string,
-  load: () => Promise<T>,
-  installHint = `npm install ${pkg}@^4.22.0`,
+  load: () => Promise<T> = () => importOptional(pkg) as Promise<T>,
 ): Promise<T> {
   try {
     return await load();
   } catch (err) {
-    if (isMissingModule(err, pkg)) {
-      throw new BackendUnavailableError(name, `the package '${pkg}' is not installed. Install it with: ${installHint}`);
+    if (isMissingModule(err, pkg) || /Failed to fetch dynamically imported module|bare specifier|resolve module specifier/i.test(String(err))) {
+      throw new BackendUnavailableError(
+        name,
+        `the package '${pkg}' is not installed. Install it with: npm install ${pkg}@^4.22.0` +
+          (typeof window !== 'undefined' ? ` (in a bundled app also add: import '${pkg}';)` : ''),
+      );
     }
     throw unavailable(name, err);
   }

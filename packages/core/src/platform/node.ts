@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { BackendUnavailableError, isMissingModule, type Platform } from '../backend.js';
+import { BackendUnavailableError, importOptional, isMissingModule, type Platform } from '../backend.js';
 import { loadCpu, loadWasm, loadWebgpuWith, namedExports } from './shared.js';
 
 const require = createRequire(import.meta.url);
@@ -21,7 +21,7 @@ type DawnModule = { create(flags: string[]): unknown; globals: Record<string, un
 async function loadNodeWebgpu(options: Parameters<Platform['loaders']['webgpu']>[0]) {
   let dawn: DawnModule;
   try {
-    dawn = namedExports((await import('webgpu')) as unknown as DawnModule);
+    dawn = namedExports((await importOptional('webgpu')) as DawnModule);
   } catch (err) {
     if (isMissingModule(err, 'webgpu')) {
       throw new BackendUnavailableError(
@@ -50,8 +50,7 @@ export const nodePlatform: Platform = {
       const tried: string[] = [];
       for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
         try {
-          // Indirect specifiers: these optional packages are found at run time, never bundled.
-          const mod = (await import(/* @vite-ignore */ pkg)) as { version?: Record<string, string> };
+          const mod = (await importOptional(pkg)) as { version?: Record<string, string> };
           return { package: pkg, tfjs: namedExports(mod).version?.['tfjs-core'] ?? 'unknown' };
         } catch (err) {
           if (!isMissingModule(err, pkg)) {

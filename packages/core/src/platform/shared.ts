@@ -10,8 +10,11 @@ export function namedExports<T extends object>(mod: T): T {
   return (d && typeof d === 'object' ? { ...(d as object), ...mod } : mod) as T;
 }
 
+/** Is the tfjs backend already registered (an app that imported the backend package itself)? */
+const registered = (tfName: string) => tf.findBackendFactory(tfName) != null;
+
 export async function loadCpu(): Promise<Record<string, string | number | boolean>> {
-  await importPeer('cpu', '@tensorflow/tfjs-backend-cpu', () => import('@tensorflow/tfjs-backend-cpu'));
+  if (!registered('cpu')) await importPeer('cpu', '@tensorflow/tfjs-backend-cpu');
   return { 'tfjs-core': tf.version_core };
 }
 
@@ -24,17 +27,28 @@ export async function loadWasm(
   options: InitBackendOptions,
   wasmPaths: string | Record<string, string> | undefined,
 ): Promise<Record<string, string | number | boolean>> {
-  const wasm = namedExports<WasmModule>(
-    await importPeer('wasm', '@tensorflow/tfjs-backend-wasm', () => import('@tensorflow/tfjs-backend-wasm')),
-  );
+  let wasm: WasmModule | undefined;
+  try {
+    wasm = namedExports((await importPeer('wasm', '@tensorflow/tfjs-backend-wasm')) as WasmModule);
+  } catch (err) {
+    // A bundled app that imported the package itself: the backend is registered, but @cv/core cannot reach
+    // the module to set paths or threads; say so rather than ignore the options.
+    if (!registered('wasm')) throw err;
+    if (options.wasmPaths !== undefined || options.wasmThreads !== undefined) {
+      throw new BackendUnavailableError(
+        'wasm',
+        "wasmPaths/wasmThreads cannot be applied from a bundle; call setWasmPaths()/setThreadsCount() from '@tensorflow/tfjs-backend-wasm' before initBackend",
+      );
+    }
+  }
   // The paths can only be set before the backend first initialises; after that tfjs throws. Keep the first.
-  if (wasmPaths !== undefined && !tf.engine().registry.wasm) {
+  if (wasm && wasmPaths !== undefined && !tf.engine().registry.wasm) {
     wasm.setWasmPaths(wasmPaths as string);
   }
-  if (options.wasmThreads !== undefined) wasm.setThreadsCount(options.wasmThreads);
+  if (wasm && options.wasmThreads !== undefined) wasm.setThreadsCount(options.wasmThreads);
   const added = registerWasmTrainingKernels();
   return {
-    'tfjs-backend-wasm': wasm.version_wasm,
+    'tfjs-backend-wasm': wasm?.version_wasm ?? 'imported by the app',
     trainingKernels: added.join(', '),
   };
 }
@@ -53,7 +67,7 @@ export async function loadWebgpuWith(
   if (!adapter) {
     throw new BackendUnavailableError(name, 'navigator.gpu.requestAdapter() found no GPU adapter (no GPU, or no driver for it)');
   }
-  await importPeer(name, '@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
+  if (!registered('webgpu')) await importPeer(name, '@tensorflow/tfjs-backend-webgpu');
   const info = adapter.info ?? {};
   return {
     adapter: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown',
