@@ -10,6 +10,8 @@ export default defineConfig({
   // Users get tfjs-core's chained-method types (x.mean()) along with the methods @cv/core registers.
   dts: { banner: "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';" },
   sourcemap: true,
+  // import.meta.url in the CJS build (createRequire in the Node platform).
+  shims: true,
   clean: true,
   target: 'es2022',
   platform: 'neutral',
