@@ -26,9 +26,13 @@ describe('initBackend by name', () => {
     expect(getBackendInfo()).toBe(info);
   });
 
-  it('reports SIMD for wasm and where the .wasm files came from', async () => {
+  it('reports SIMD for wasm, the kernels @cv/core added or replaced, and where the .wasm files came from', async () => {
     const info = await initBackend('wasm', { log: false });
     expect(info.details.simd).toBe(true);
+    expect(info.details.trainingKernels).toBe(
+      'Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, UnsortedSegmentSum',
+    );
+    expect(info.details.replacedKernels).toBe('Conv2DBackpropInput');
     expect(String(info.details.wasmPaths)).toMatch(/tfjs-backend-wasm[\\/]dist[\\/]$/);
   });
 
@@ -143,7 +147,7 @@ describe('browser platform', () => {
 
 describe('importPeer', () => {
   it('turns a missing package into an install hint', async () => {
-    const err = await importPeer('wasm', '@tensorflow/tfjs-backend-nope').catch((e) => e);
+    const err = (await importPeer('wasm', '@tensorflow/tfjs-backend-nope').catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(BackendUnavailableError);
     expect(err.message).toBe(
       "initBackend('wasm'): the package '@tensorflow/tfjs-backend-nope' is not installed. Install it with: npm install @tensorflow/tfjs-backend-nope@^4.22.0",

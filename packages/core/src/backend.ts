@@ -20,6 +20,12 @@ export interface InitBackendOptions {
   wasmPaths?: string | Record<string, string>;
   /** WASM threads (browsers, cross-origin isolated pages only). Node's WASM backend is single-threaded. */
   wasmThreads?: number;
+  /**
+   * Replace tfjs-backend-wasm's own `Conv2DBackpropInput` (5–10x slower than its forward convolution) with
+   * @cv/core's, which computes the input gradient as one forward convolution (same results, tested against
+   * the CPU backend). Default true; `details.replacedKernels` says what was replaced.
+   */
+  wasmFastKernels?: boolean;
   /** Options passed to `navigator.gpu.requestAdapter`. */
   webgpuAdapter?: { powerPreference?: 'low-power' | 'high-performance' };
   /**

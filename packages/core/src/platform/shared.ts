@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, BackendUnavailableError, importPeer, type InitBackendOptions } from '../backend.js';
-import { registerWasmTrainingKernels } from '../wasm/index.js';
+import { registerWasmTrainingKernels, useFastWasmConv2DBackpropInput } from '../wasm/index.js';
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
 
@@ -47,9 +47,11 @@ export async function loadWasm(
   }
   if (wasm && options.wasmThreads !== undefined) wasm.setThreadsCount(options.wasmThreads);
   const added = registerWasmTrainingKernels();
+  const replaced = options.wasmFastKernels !== false && useFastWasmConv2DBackpropInput() ? ['Conv2DBackpropInput'] : [];
   return {
     'tfjs-backend-wasm': wasm?.version_wasm ?? 'imported by the app',
     trainingKernels: added.join(', '),
+    replacedKernels: replaced.join(', '),
   };
 }
 
