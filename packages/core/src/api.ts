@@ -12,4 +12,11 @@ export {
   initBackend,
   type SkippedBackend,
 } from './backend.js';
+export * from './data/index.js';
+export * from './image/index.js';
+export * from './losses/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export * from './train/index.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm/index.js';
+export * from './weights/index.js';

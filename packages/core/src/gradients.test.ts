@@ -20,9 +20,9 @@ describe('gradients registered by @cv/core', () => {
 
   it('trains a conv net with tf.variableGrads and leaks nothing', async () => {
     await initBackend('cpu', { log: false });
-    const w1 = tf.variable(tf.randomNormal([3, 3, 2, 4], 0, 0.5, 'float32', 1));
-    const w2 = tf.variable(tf.randomNormal([3, 3, 4, 1], 0, 0.5, 'float32', 2));
-    const x = tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 3);
+    const w1 = tf.variable(tf.randomNormal([3, 3, 2, 4], 0, 0.5, 'float32', 1)) as tf.Variable<tf.Rank.R4>;
+    const w2 = tf.variable(tf.randomNormal([3, 3, 4, 1], 0, 0.5, 'float32', 2)) as tf.Variable<tf.Rank.R4>;
+    const x = tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
     const target = tf.randomNormal([2, 2, 2, 1], 0, 1, 'float32', 4);
     const loss = () =>
       tf.tidy(() => {

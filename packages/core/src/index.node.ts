@@ -8,3 +8,4 @@ import { nodePlatform } from './platform/node.js';
 setPlatform(nodePlatform);
 
 export * from './api.js';
+export * from './node/index.js';

@@ -7,7 +7,7 @@ export const browserPlatform: Platform = {
   loaders: {
     webgpu: (options) =>
       loadWebgpuWith(
-        (globalThis as { navigator?: { gpu?: never } }).navigator?.gpu,
+        (globalThis as unknown as { navigator?: { gpu?: never } }).navigator?.gpu,
         options,
         'this browser has no navigator.gpu (WebGPU needs Chrome/Edge 113+, Safari 26+, or Firefox 141+ on Windows, in a secure context)',
       ),

@@ -55,10 +55,10 @@ describe('gradCheck', () => {
   });
 
   it('catches a wrong custom gradient', () => {
-    const wrong = tf.customGrad((a: tf.Tensor, save: tf.GradSaveFunc) => {
+    const wrong = tf.customGrad(((a: tf.Tensor, save: tf.GradSaveFunc) => {
       save([a]);
       return { value: tf.square(a), gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, s!) }; // should be 2·a
-    }) as (a: tf.Tensor) => tf.Tensor;
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor) => tf.Tensor;
     expect(() => gradCheck((a) => tf.sum(wrong(a)), [tf.tensor([1, 2])], { what: 'square' })).toThrow(
       /gradCheck\(square\): input 0 element 0: analytic 1 vs numeric 1\.99/,
     );

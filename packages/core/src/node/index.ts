@@ -1,0 +1,9 @@
+// Node-only parts of @cv/core (fs, sharp, cli-progress): exported from the Node entry only, so browser
+// bundles never pull them in.
+export * from './image-file.js';
+export * from './atomic-write.js';
+export * from './train-checkpoint.js';
+export * from './train-history.js';
+export * from './train-plot.js';
+export * from './train-progress.js';
+export * from './weights-file.js';
