@@ -1,12 +1,26 @@
 // Trains a small conv net with @cv/core in plain Node (no bundler): it learns to predict a 4x-downsampled
 // edge map (Sobel gradient magnitude) of images it makes itself, so it runs anywhere with no download.
+// It writes the loss curve (out/loss.png) and a grid of inputs, targets and predictions (out/edges.png).
 //
-//   node train.mjs [--backend wasm|cpu|webgpu|tensorflow] [--steps 40] [--batch 16] [--size 32] [--lr 0.01]
-//                  [--check]
+//   node train.mjs [--backend wasm|cpu|webgpu|tensorflow] [--steps 200] [--batch 16] [--size 32] [--lr 0.01]
+//                  [--out out] [--check]
 //
-// --check exits non-zero unless the loss fell and no tensor leaked (the project's CI runs it).
+// --check exits non-zero unless the loss fell and no tensor leaked (the project's tests run it).
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '@cv/core';
+import {
+  Adam,
+  Conv2d,
+  History,
+  initBackend,
+  MaxPool2d,
+  mseLoss,
+  ProgressBar,
+  ReLU,
+  Sequential,
+  saveGrid,
+  saveHistoryPlot,
+} from '@cv/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 const { values: args } = parseArgs({
@@ -14,21 +28,25 @@ const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     backend: { type: 'string' },
-    steps: { type: 'string', default: '40' },
+    steps: { type: 'string', default: '200' },
     batch: { type: 'string', default: '16' },
     size: { type: 'string', default: '32' },
     lr: { type: 'string', default: '0.01' },
+    out: { type: 'string', default: 'out' },
     check: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: node train.mjs [--backend wasm|cpu|webgpu|tensorflow] [--steps N] [--batch N] [--size N] [--lr X] [--check]');
+  console.log(
+    'usage: node train.mjs [--backend wasm|cpu|webgpu|tensorflow] [--steps N] [--batch N] [--size N] [--lr X] [--out DIR] [--check]',
+  );
   process.exit(0);
 }
 const positiveInt = (name) => {
   const n = Number(args[name]);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got '${args[name]}'`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`--${name} must be a positive integer, got '${args[name]}'`);
   return n;
 };
 const steps = positiveInt('steps');
@@ -36,11 +54,16 @@ const batch = positiveInt('batch');
 const size = positiveInt('size');
 if (size % 4 !== 0) throw new Error(`--size must be a multiple of 4 (stride 2 then a 2x2 pool), got ${size}`);
 const lr = Number(args.lr);
+if (!(lr > 0)) throw new Error(`--lr must be a positive number, got '${args.lr}'`);
 
 const info = await initBackend(args.backend, { log: (m) => console.log(m) });
-console.log(`backend: ${info.name} (${info.reason}); ${Object.entries(info.details).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+const details = Object.entries(info.details)
+  .filter(([, v]) => v !== '')
+  .map(([k, v]) => `${k}=${v}`)
+  .join(', ');
+console.log(`backend: ${info.name} (${info.reason}); ${details}`);
 
-// Data: smooth random images (blurred noise plus a bright rectangle), seeded so every run is the same.
+// Data: smooth random images (upsampled noise), seeded so every run is the same.
 const SOBEL_X = tf.tensor4d([-1, 0, 1, -2, 0, 2, -1, 0, 1], [3, 3, 1, 1]);
 const SOBEL_Y = tf.tensor4d([-1, -2, -1, 0, 0, 0, 1, 2, 1], [3, 3, 1, 1]);
 function makeBatch(seed) {
@@ -56,42 +79,113 @@ function makeBatch(seed) {
   });
 }
 
-// Model: conv 3x3 stride 2 with explicit padding → ReLU → 2x2 max pool → conv 3x3 'same'.
-const w1 = tf.variable(tf.mul(tf.randomNormal([3, 3, 3, 16], 0, 1, 'float32', 7), Math.sqrt(2 / 27)), true, 'conv1.weight');
-const b1 = tf.variable(tf.zeros([16]), true, 'conv1.bias');
-const w2 = tf.variable(tf.mul(tf.randomNormal([3, 3, 16, 1], 0, 1, 'float32', 8), Math.sqrt(1 / 144)), true, 'conv2.weight');
-const b2 = tf.variable(tf.zeros([1]), true, 'conv2.bias');
-const forward = (x) => {
-  const h = tf.relu(tf.add(tf.conv2d(x, w1, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]), b1));
-  return tf.add(tf.conv2d(tf.maxPool(h, 2, 2, 'valid'), w2, 1, 'same'), b2);
-};
-const optimizer = tf.train.momentum(lr, 0.9);
+// Model (PyTorch-shaped @cv/core modules): conv 3x3 stride 2 with explicit padding → ReLU → 2x2 max pool →
+// conv 3x3 'same'.
+const model = new Sequential(
+  new Conv2d(3, 16, 3, {
+    stride: 2,
+    padding: [
+      [1, 1],
+      [1, 1],
+    ],
+  }),
+  new ReLU(),
+  new MaxPool2d(2),
+  new Conv2d(16, 1, 3, { padding: 'same' }),
+);
+const optimizer = new Adam(Object.fromEntries(model.namedParameters()), { lr });
 
-const { images, target } = makeBatch(1);
 const tensorsBefore = tf.memory().numTensors;
-const losses = [];
+const history = new History();
+const bar = new ProgressBar();
 const t0 = performance.now();
-for (let step = 1; step <= steps; step++) {
-  const loss = optimizer.minimize(() => tf.losses.meanSquaredError(target, forward(images)), true);
-  const value = (await loss.data())[0];
-  loss.dispose();
-  if (!Number.isFinite(value)) throw new Error(`step ${step}: loss is ${value}; lower --lr (now ${lr})`);
-  losses.push(value);
-  if (step === 1 || step % Math.max(1, Math.floor(steps / 10)) === 0 || step === steps) {
-    console.log(`step ${String(step).padStart(4)}  loss ${value.toFixed(5)}  tensors ${tf.memory().numTensors}`);
+bar.handle({ type: 'epochStart', epoch: 1, epochs: 1, steps });
+let examples = 0;
+try {
+  for (let step = 1; step <= steps; step++) {
+    const { images, target } = makeBatch(step); // a fresh batch every step
+    const loss = optimizer.minimize(() => mseLoss(model.apply(images), target), true);
+    const value = (await loss.data())[0];
+    tf.dispose([loss, images, target]);
+    if (!Number.isFinite(value)) throw new Error(`step ${step}: loss is ${value}; lower --lr (now ${lr})`);
+    history.record(step, { loss: value });
+    examples += batch;
+    const seconds = (performance.now() - t0) / 1000;
+    const metrics = { loss: value, tensors: tf.memory().numTensors };
+    bar.handle({
+      type: 'step',
+      epoch: 1,
+      epochs: 1,
+      step,
+      steps,
+      examples,
+      seconds,
+      examplesPerSecond: examples / seconds,
+      metrics,
+    });
   }
+} finally {
+  bar.stop();
 }
 const seconds = (performance.now() - t0) / 1000;
-// The optimizer keeps one momentum accumulator per variable: 4 tensors it owns on purpose.
-const leaked = tf.memory().numTensors - tensorsBefore - 4;
+bar.handle({
+  type: 'epochEnd',
+  epoch: 1,
+  epochs: 1,
+  steps,
+  examples,
+  seconds,
+  examplesPerSecond: examples / seconds,
+  metrics: { loss: history.records.at(-1).loss },
+});
+// Adam keeps two moment buffers per parameter: tensors it owns on purpose.
+const leaked = tf.memory().numTensors - tensorsBefore - 2 * model.parameters().length;
+const losses = history.records.map((r) => r.loss);
 console.log(
   `${steps} steps of batch ${batch} at ${size}x${size} on ${info.name}: ${seconds.toFixed(2)} s (${((steps * batch) / seconds).toFixed(1)} examples/s); ` +
     `loss ${losses[0].toFixed(5)} → ${losses.at(-1).toFixed(5)}; leaked tensors: ${leaked}`,
 );
+
+// Pictures: the loss curve, and for four unseen images the input, the target edges and the predicted edges.
+const { images, target } = makeBatch(0);
+const outDir = path.resolve(args.out);
+await saveHistoryPlot(path.join(outDir, 'loss.png'), history, {
+  title: `core-train on ${info.name}`,
+  xLabel: 'step',
+});
+const shown = Math.min(4, batch);
+const cells = tf.tidy(() => {
+  const pred = model.apply(images);
+  const scale = tf.max(target);
+  const view = Math.max(96, size); // enlarge small images so the grid is worth looking at
+  const toRgb = (edges) =>
+    tf.tile(
+      tf.clipByValue(tf.div(tf.image.resizeNearestNeighbor(edges, [view, view]), scale), 0, 1),
+      [1, 1, 1, 3],
+    );
+  const rows = [];
+  for (let i = 0; i < shown; i++) {
+    rows.push(
+      tf.squeeze(
+        tf.image.resizeNearestNeighbor(tf.slice(images, [i, 0, 0, 0], [1, -1, -1, -1]), [view, view]),
+        [0],
+      ),
+    );
+    rows.push(tf.squeeze(toRgb(tf.slice(target, [i, 0, 0, 0], [1, -1, -1, -1])), [0]));
+    rows.push(tf.squeeze(toRgb(tf.slice(pred, [i, 0, 0, 0], [1, -1, -1, -1])), [0]));
+  }
+  return rows;
+});
+await saveGrid(path.join(outDir, 'edges.png'), cells, { cols: 3, titles: ['input', 'target', 'predicted'] });
+tf.dispose(cells);
+console.log(`wrote ${path.join(outDir, 'loss.png')} and ${path.join(outDir, 'edges.png')}`);
+
 optimizer.dispose();
-tf.dispose([w1, b1, w2, b2, images, target, SOBEL_X, SOBEL_Y]);
+model.dispose();
+tf.dispose([images, target, SOBEL_X, SOBEL_Y]);
 if (args.check) {
-  if (!(losses.at(-1) < losses[0])) throw new Error(`check failed: the loss did not fall (${losses[0]} → ${losses.at(-1)})`);
-  if (leaked !== 0) throw new Error(`check failed: ${leaked} tensor(s) leaked per run`);
+  if (!(losses.at(-1) < losses[0]))
+    throw new Error(`check failed: the loss did not fall (${losses[0]} → ${losses.at(-1)})`);
+  if (leaked !== 0) throw new Error(`check failed: ${leaked} tensor(s) leaked`);
   console.log('check passed: the loss fell and no tensor leaked');
 }

@@ -37,7 +37,9 @@ describe('initBackend by name', () => {
   });
 
   it('rejects an unknown name, naming the valid ones', async () => {
-    await expect(initBackend('gpu' as BackendName)).rejects.toThrow(/unknown backend 'gpu'; expected one of webgpu, tensorflow, wasm, cpu/);
+    await expect(initBackend('gpu' as BackendName)).rejects.toThrow(
+      /unknown backend 'gpu'; expected one of webgpu, tensorflow, wasm, cpu/,
+    );
   });
 
   it('says how to install tfjs-node instead of switching silently', async () => {
@@ -83,7 +85,9 @@ describe('automatic choice', () => {
           throw new BackendUnavailableError('webgpu', 'no adapter (fake)');
         },
         tensorflow: async () => {
-          throw Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node'"), { code: 'MODULE_NOT_FOUND' });
+          throw Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node'"), {
+            code: 'MODULE_NOT_FOUND',
+          });
         },
         wasm: nodePlatform.loaders.wasm,
         cpu: nodePlatform.loaders.cpu,
@@ -108,7 +112,15 @@ describe('automatic choice', () => {
     const fail = (name: BackendName) => async () => {
       throw new BackendUnavailableError(name, `${name} broken (fake)`);
     };
-    setPlatform({ name: 'node', loaders: { webgpu: fail('webgpu'), tensorflow: fail('tensorflow'), wasm: fail('wasm'), cpu: fail('cpu') } });
+    setPlatform({
+      name: 'node',
+      loaders: {
+        webgpu: fail('webgpu'),
+        tensorflow: fail('tensorflow'),
+        wasm: fail('wasm'),
+        cpu: fail('cpu'),
+      },
+    });
     await expect(initBackend(undefined, { log: false })).rejects.toThrow(
       /no backend could be started:\n {2}webgpu: webgpu broken \(fake\)\n.*\n.*\n {2}cpu: cpu broken \(fake\)/,
     );
@@ -130,7 +142,9 @@ describe('browser platform', () => {
 
   it('WebGPU without navigator.gpu says which browsers have it', async () => {
     await withNavigator({}, async () => {
-      await expect(browserPlatform.loaders.webgpu({})).rejects.toThrow(/has no navigator.gpu \(WebGPU needs Chrome/);
+      await expect(browserPlatform.loaders.webgpu({})).rejects.toThrow(
+        /has no navigator.gpu \(WebGPU needs Chrome/,
+      );
     });
   });
 

@@ -67,7 +67,9 @@ export class BackendUnavailableError extends Error {
 }
 
 /** What a platform (Node or browser) does to make one backend ready. Throws BackendUnavailableError. */
-export type BackendLoader = (options: InitBackendOptions) => Promise<Record<string, string | number | boolean>>;
+export type BackendLoader = (
+  options: InitBackendOptions,
+) => Promise<Record<string, string | number | boolean>>;
 
 export interface Platform {
   name: 'node' | 'browser';
@@ -112,7 +114,9 @@ export function isMissingModule(err: unknown, pkg: string): boolean {
   const code = e?.code;
   const msg = e?.message ?? '';
   return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(msg)) &&
+    (code === 'ERR_MODULE_NOT_FOUND' ||
+      code === 'MODULE_NOT_FOUND' ||
+      /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(msg)) &&
     msg.includes(pkg)
   );
 }
@@ -135,7 +139,10 @@ export async function importPeer<T = unknown>(
   try {
     return await load();
   } catch (err) {
-    if (isMissingModule(err, pkg) || /Failed to fetch dynamically imported module|bare specifier|resolve module specifier/i.test(String(err))) {
+    if (
+      isMissingModule(err, pkg) ||
+      /Failed to fetch dynamically imported module|bare specifier|resolve module specifier/i.test(String(err))
+    ) {
       throw new BackendUnavailableError(
         name,
         `the package '${pkg}' is not installed. Install it with: npm install ${pkg}@^4.22.0` +
@@ -146,14 +153,22 @@ export async function importPeer<T = unknown>(
   }
 }
 
-async function activate(name: BackendName, options: InitBackendOptions): Promise<Record<string, string | number | boolean>> {
+async function activate(
+  name: BackendName,
+  options: InitBackendOptions,
+): Promise<Record<string, string | number | boolean>> {
   if (!platform) {
-    throw new Error('initBackend: @cv/core was loaded without a platform entry; import "@cv/core", not a file inside it');
+    throw new Error(
+      'initBackend: @cv/core was loaded without a platform entry; import "@cv/core", not a file inside it',
+    );
   }
   const details = await platform.loaders[name](options);
   const tfName = TF_BACKEND_NAME[name];
   if (!tf.findBackendFactory(tfName)) {
-    throw new BackendUnavailableError(name, `the package loaded but registered no '${tfName}' backend with tfjs-core`);
+    throw new BackendUnavailableError(
+      name,
+      `the package loaded but registered no '${tfName}' backend with tfjs-core`,
+    );
   }
   let ok: boolean;
   try {
@@ -163,7 +178,10 @@ async function activate(name: BackendName, options: InitBackendOptions): Promise
   }
   // setBackend can return false while getBackend() still names the failed backend (DESIGN.md, trap 5).
   if (!ok || tf.getBackend() !== tfName) {
-    throw new BackendUnavailableError(name, `tfjs-core could not initialise the '${tfName}' backend (setBackend returned false)`);
+    throw new BackendUnavailableError(
+      name,
+      `tfjs-core could not initialise the '${tfName}' backend (setBackend returned false)`,
+    );
   }
   await tf.ready();
   if (name === 'wasm') {
@@ -186,23 +204,45 @@ async function activate(name: BackendName, options: InitBackendOptions): Promise
  * const info = await initBackend();        // best available
  * const wasm = await initBackend('wasm');  // exactly WASM/SIMD, or an error
  */
-export async function initBackend(name?: BackendName, options: InitBackendOptions = {}): Promise<BackendInfo> {
+export async function initBackend(
+  name?: BackendName,
+  options: InitBackendOptions = {},
+): Promise<BackendInfo> {
   const log = options.log === false ? () => {} : (options.log ?? ((m: string) => console.info(m)));
   const platformName = platform?.name ?? 'browser';
   if (name !== undefined) {
     if (!isBackendName(name)) {
-      throw new TypeError(`initBackend: unknown backend '${String(name)}'; expected one of ${BACKEND_NAMES.join(', ')}`);
+      throw new TypeError(
+        `initBackend: unknown backend '${String(name)}'; expected one of ${BACKEND_NAMES.join(', ')}`,
+      );
     }
     const details = await activate(name, options);
-    active = { name, tfBackend: tf.getBackend(), reason: 'requested', skipped: [], details, platform: platformName };
+    active = {
+      name,
+      tfBackend: tf.getBackend(),
+      reason: 'requested',
+      skipped: [],
+      details,
+      platform: platformName,
+    };
     return active;
   }
   const skipped: SkippedBackend[] = [];
   for (const candidate of BACKEND_NAMES) {
     try {
       const details = await activate(candidate, options);
-      const reason = skipped.length === 0 ? 'best available' : `best available after skipping ${skipped.map((s) => s.name).join(', ')}`;
-      active = { name: candidate, tfBackend: tf.getBackend(), reason, skipped, details, platform: platformName };
+      const reason =
+        skipped.length === 0
+          ? 'best available'
+          : `best available after skipping ${skipped.map((s) => s.name).join(', ')}`;
+      active = {
+        name: candidate,
+        tfBackend: tf.getBackend(),
+        reason,
+        skipped,
+        details,
+        platform: platformName,
+      };
       log(`@cv/core: using backend '${candidate}' (${reason})`);
       for (const s of skipped) log(`@cv/core:   skipped '${s.name}': ${s.reason}`);
       return active;

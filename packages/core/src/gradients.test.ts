@@ -6,7 +6,15 @@ import { expectNoLeaks } from './testing/index.js';
 // The generated bundle must register tfjs-core's gradients and chained methods against the one engine.
 describe('gradients registered by @cv/core', () => {
   it('covers every kernel tfjs-core has a gradient for', () => {
-    for (const k of ['Conv2D', 'Conv2DBackpropInput', 'MaxPool', 'Relu', 'Mean', 'FusedBatchNorm', 'ResizeBilinear']) {
+    for (const k of [
+      'Conv2D',
+      'Conv2DBackpropInput',
+      'MaxPool',
+      'Relu',
+      'Mean',
+      'FusedBatchNorm',
+      'ResizeBilinear',
+    ]) {
       expect(tf.getGradient(k), k).toBeDefined();
     }
   });
@@ -26,7 +34,19 @@ describe('gradients registered by @cv/core', () => {
     const target = tf.randomNormal([2, 2, 2, 1], 0, 1, 'float32', 4);
     const loss = () =>
       tf.tidy(() => {
-        const h = tf.maxPool(tf.relu(tf.conv2d(x, w1, 2, [[0, 0], [1, 1], [1, 1], [0, 0]])), 2, 2, 'valid');
+        const h = tf.maxPool(
+          tf.relu(
+            tf.conv2d(x, w1, 2, [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ]),
+          ),
+          2,
+          2,
+          'valid',
+        );
         return tf.losses.meanSquaredError(target, tf.conv2d(h, w2, 1, 'same')) as tf.Scalar;
       });
     const losses: number[] = [];

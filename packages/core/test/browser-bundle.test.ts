@@ -13,13 +13,17 @@ const pkgRoot = fileURLToPath(new URL('..', import.meta.url));
 let dir: string;
 
 beforeAll(() => {
-  if (!existsSync(path.join(pkgRoot, 'dist', 'index.js'))) throw new Error('run `pnpm build` first: this test bundles dist/');
+  if (!existsSync(path.join(pkgRoot, 'dist', 'index.js')))
+    throw new Error('run `pnpm build` first: this test bundles dist/');
   dir = mkdtempSync(path.join(tmpdir(), 'cv-bundle-'));
   mkdirSync(path.join(dir, 'node_modules', '@cv'), { recursive: true });
   mkdirSync(path.join(dir, 'node_modules', '@tensorflow'), { recursive: true });
   symlinkSync(pkgRoot, path.join(dir, 'node_modules', '@cv', 'core'));
   for (const p of ['tfjs-core', 'tfjs-backend-cpu']) {
-    symlinkSync(path.join(pkgRoot, 'node_modules', '@tensorflow', p), path.join(dir, 'node_modules', '@tensorflow', p));
+    symlinkSync(
+      path.join(pkgRoot, 'node_modules', '@tensorflow', p),
+      path.join(dir, 'node_modules', '@tensorflow', p),
+    );
   }
 });
 afterAll(() => process.env.KEEP_TMP || rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +70,10 @@ describe('browser bundle', () => {
         "await import('./bundle.mjs');",
       ].join('\n'),
     );
-    const printed = execFileSync(process.execPath, [page], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const printed = execFileSync(process.execPath, [page], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const { platform, backend, losses } = JSON.parse(printed.trim().split('\n').pop()!);
     expect(platform).toBe('browser');
     expect(backend).toBe('cpu');

@@ -4,7 +4,17 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchNorm2d, Conv2d, initBackend, Linear, Module, parseSafetensors, ReLU, StateDictError, toTensors } from '../src/index.node.js';
+import {
+  BatchNorm2d,
+  Conv2d,
+  initBackend,
+  Linear,
+  Module,
+  parseSafetensors,
+  ReLU,
+  StateDictError,
+  toTensors,
+} from '../src/index.node.js';
 import { expectClose, expectNoLeaks } from '../src/testing/index.js';
 
 const fixtures = new URL('../fixtures/weights/', import.meta.url);
@@ -36,7 +46,8 @@ describe('safetensors → modules', () => {
     const x = tf.tidy(() => tf.transpose(tf.tensor(values, shape), [0, 2, 3, 1])); // NCHW → NHWC
     const y = await expectNoLeaks(() => model.apply(x));
     // f16/bf16 files hold rounded weights; the PyTorch output is the f32 model's.
-    const tol = name === 'tiny_f32' ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 0, atol: name === 'tiny_f16' ? 2e-3 : 2e-2 };
+    const tol =
+      name === 'tiny_f32' ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 0, atol: name === 'tiny_f16' ? 2e-3 : 2e-2 };
     const want = tf.tensor(expected.model.output.values, expected.model.output.shape);
     expectClose(y, want, { ...tol, what: name });
     tf.dispose([x, y, want]);

@@ -18,8 +18,22 @@ describe('defaultCollate', () => {
 
   it('collates tuples and objects of numbers, booleans, strings and typed arrays (PyTorch rules)', async () => {
     const items = [
-      { image: tf.ones([2, 2, 3]), label: 1, weight: 0.5, ok: true, name: 'a', box: Float32Array.of(0, 0, 1, 1) },
-      { image: tf.zeros([2, 2, 3]), label: 2, weight: 1, ok: false, name: 'b', box: Float32Array.of(0.5, 0.5, 1, 1) },
+      {
+        image: tf.ones([2, 2, 3]),
+        label: 1,
+        weight: 0.5,
+        ok: true,
+        name: 'a',
+        box: Float32Array.of(0, 0, 1, 1),
+      },
+      {
+        image: tf.zeros([2, 2, 3]),
+        label: 2,
+        weight: 1,
+        ok: false,
+        name: 'b',
+        box: Float32Array.of(0.5, 0.5, 1, 1),
+      },
     ];
     const batch = await expectNoLeaks(() => defaultCollate(items), { keep: -2 });
     expect(batch.image.shape).toEqual([2, 2, 2, 3]);
@@ -53,7 +67,9 @@ describe('defaultCollate', () => {
     });
     expect([a, b, c, d].some((t) => t.isDisposed)).toBe(false);
     expect(() => defaultCollate([1, 'x'])).toThrow(/defaultCollate: item 1 is string but item 0 is number/);
-    expect(() => defaultCollate([])).toThrow(/defaultCollate: expected a non-empty array of items, got an empty array/);
+    expect(() => defaultCollate([])).toThrow(
+      /defaultCollate: expected a non-empty array of items, got an empty array/,
+    );
     tf.dispose([a, b, c, d]);
   });
 });

@@ -35,7 +35,12 @@ function collateAt(items: unknown[], path: string, ledger: Ledger): unknown {
 
   if (first instanceof tf.Tensor) {
     items.forEach((x, i) => {
-      if (!(x instanceof tf.Tensor) || x.dtype !== first.dtype || x.shape.length !== first.shape.length || (x.shape as number[]).some((d: number, k: number) => d !== first.shape[k])) {
+      if (
+        !(x instanceof tf.Tensor) ||
+        x.dtype !== first.dtype ||
+        x.shape.length !== first.shape.length ||
+        (x.shape as number[]).some((d: number, k: number) => d !== first.shape[k])
+      ) {
         throw mismatch(i);
       }
     });
@@ -68,25 +73,47 @@ function collateAt(items: unknown[], path: string, ledger: Ledger): unknown {
     const n = (first as unknown as ArrayLike<number>).length;
     const ctor = first.constructor;
     items.forEach((x, i) => {
-      if (!ArrayBuffer.isView(x) || x.constructor !== ctor || (x as unknown as ArrayLike<number>).length !== n) throw mismatch(i);
+      if (
+        !ArrayBuffer.isView(x) ||
+        x.constructor !== ctor ||
+        (x as unknown as ArrayLike<number>).length !== n
+      )
+        throw mismatch(i);
     });
     const isFloat = first instanceof Float32Array || first instanceof Float64Array;
     const flat = isFloat ? new Float32Array(items.length * n) : new Int32Array(items.length * n);
-    items.forEach((x, i) => flat.set(x as unknown as ArrayLike<number>, i * n));
+    items.forEach((x, i) => {
+      flat.set(x as unknown as ArrayLike<number>, i * n);
+    });
     return made(ledger, tf.tensor2d(flat, [items.length, n], isFloat ? 'float32' : 'int32'));
   }
   if (Array.isArray(first)) {
     items.forEach((x, i) => {
       if (!Array.isArray(x) || x.length !== first.length) throw mismatch(i);
     });
-    return first.map((_, k) => collateAt(items.map((x) => (x as unknown[])[k]), `${path}[${k}]`, ledger));
+    return first.map((_, k) =>
+      collateAt(
+        items.map((x) => (x as unknown[])[k]),
+        `${path}[${k}]`,
+        ledger,
+      ),
+    );
   }
   if (first && typeof first === 'object' && Object.getPrototypeOf(first) === Object.prototype) {
     const keys = Object.keys(first);
     items.forEach((x, i) => {
       if (!x || typeof x !== 'object' || Array.isArray(x) || keys.some((k) => !(k in x))) throw mismatch(i);
     });
-    return Object.fromEntries(keys.map((k) => [k, collateAt(items.map((x) => (x as Record<string, unknown>)[k]), path ? `${path}.${k}` : k, ledger)]));
+    return Object.fromEntries(
+      keys.map((k) => [
+        k,
+        collateAt(
+          items.map((x) => (x as Record<string, unknown>)[k]),
+          path ? `${path}.${k}` : k,
+          ledger,
+        ),
+      ]),
+    );
   }
   // null, undefined, class instances: passed through as an array, as PyTorch does for unknown types.
   return items;
@@ -109,7 +136,9 @@ function made<T extends tf.Tensor>(ledger: Ledger, t: T): T {
  */
 export function defaultCollate<T>(items: T[]): Collated<T> {
   if (!Array.isArray(items) || items.length === 0) {
-    throw new Error(`defaultCollate: expected a non-empty array of items, got ${Array.isArray(items) ? 'an empty array' : typeof items}`);
+    throw new Error(
+      `defaultCollate: expected a non-empty array of items, got ${Array.isArray(items) ? 'an empty array' : typeof items}`,
+    );
   }
   const ledger: Ledger = { made: [], consumed: [] };
   let batch: unknown;
@@ -117,9 +146,9 @@ export function defaultCollate<T>(items: T[]): Collated<T> {
     batch = collateAt(items, '', ledger);
   } catch (err) {
     // Nothing half-made survives an error, and the items stay with the caller.
-    ledger.made.forEach((t) => t.dispose());
+    for (const t of ledger.made) t.dispose();
     throw err;
   }
-  new Set(ledger.consumed).forEach((t) => t.dispose());
+  for (const t of new Set(ledger.consumed)) t.dispose();
   return batch as Collated<T>;
 }

@@ -22,11 +22,18 @@ describe('DataLoader', () => {
     const loader = new DataLoader(ds, { batchSize: 4 });
     expect(loader.length).toBe(3);
     const batches = await expectNoLeaks(() => collect(loader));
-    expect(batches.map((b) => Array.from(b.dataSync()))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(batches.map((b) => Array.from(b.dataSync()))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     tf.dispose(batches);
     const dropping = new DataLoader(ds, { batchSize: 4, dropLast: true, collate: (xs) => xs });
     expect(dropping.length).toBe(2);
-    expect(await collect(dropping)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect(await collect(dropping)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
     expect(new DataLoader(new ArrayDataset([]), {}).length).toBe(0);
     expect(await collect(new DataLoader(new ArrayDataset([])))).toEqual([]);
   });
@@ -120,8 +127,12 @@ describe('DataLoader', () => {
 
   it('validates its options', () => {
     const ds = new ArrayDataset([1]);
-    expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow(/DataLoader: batchSize must be an integer ≥ 1, got 0/);
-    expect(() => new DataLoader(ds, { prefetch: -1 })).toThrow(/DataLoader: prefetch must be an integer ≥ 0, got -1/);
+    expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow(
+      /DataLoader: batchSize must be an integer ≥ 1, got 0/,
+    );
+    expect(() => new DataLoader(ds, { prefetch: -1 })).toThrow(
+      /DataLoader: prefetch must be an integer ≥ 0, got -1/,
+    );
     expect(() => new DataLoader(ds, { seed: 0.5 })).toThrow(/DataLoader: seed must be an integer, got 0.5/);
     expect(() => new DataLoader({} as never)).toThrow(/DataLoader: dataset must have an integer length/);
   });

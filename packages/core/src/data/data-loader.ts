@@ -42,7 +42,8 @@ function disposeBatch(batch: unknown): void {
 }
 
 function positiveInt(fn: string, name: string, v: number, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new Error(`${fn}: ${name} must be an integer ≥ ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min)
+    throw new Error(`${fn}: ${name} must be an integer ≥ ${min}, got ${v}`);
   return v;
 }
 
@@ -77,17 +78,24 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     readonly dataset: Dataset<T>,
     options: DataLoaderOptions<T, B> = {},
   ) {
-    if (!dataset || typeof dataset.get !== 'function' || !Number.isInteger(dataset.length) || dataset.length < 0) {
+    if (
+      !dataset ||
+      typeof dataset.get !== 'function' ||
+      !Number.isInteger(dataset.length) ||
+      dataset.length < 0
+    ) {
       throw new Error('DataLoader: dataset must have an integer length ≥ 0 and a get(index) method');
     }
     this.batchSize = positiveInt('DataLoader', 'batchSize', options.batchSize ?? 1, 1);
     this.prefetch = positiveInt('DataLoader', 'prefetch', options.prefetch ?? 1, 0);
     this.shuffle = options.shuffle ?? false;
     this.seed = options.seed ?? 0;
-    if (!Number.isInteger(this.seed)) throw new Error(`DataLoader: seed must be an integer, got ${this.seed}`);
+    if (!Number.isInteger(this.seed))
+      throw new Error(`DataLoader: seed must be an integer, got ${this.seed}`);
     this.dropLast = options.dropLast ?? false;
     this.collate = options.collate ?? (defaultCollate as unknown as (items: T[]) => B);
-    if (typeof this.collate !== 'function') throw new Error(`DataLoader: collate must be a function, got ${typeof this.collate}`);
+    if (typeof this.collate !== 'function')
+      throw new Error(`DataLoader: collate must be a function, got ${typeof this.collate}`);
   }
 
   /** Batches per epoch: ⌊n / batchSize⌋ with `dropLast`, else ⌈n / batchSize⌉. */
@@ -125,7 +133,9 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     const loadBatch = async (k: number): Promise<B> => {
       const idx = order.slice(k * this.batchSize, (k + 1) * this.batchSize);
       const settled = await Promise.allSettled(idx.map(async (i) => this.dataset.get(i)));
-      const items = settled.filter((s): s is PromiseFulfilledResult<Awaited<T>> => s.status === 'fulfilled').map((s) => s.value as T);
+      const items = settled
+        .filter((s): s is PromiseFulfilledResult<Awaited<T>> => s.status === 'fulfilled')
+        .map((s) => s.value as T);
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) {
         disposeBatch(items);

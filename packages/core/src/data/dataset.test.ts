@@ -9,7 +9,10 @@ beforeAll(() => initBackend('cpu', { log: false }));
 describe('ArrayDataset', () => {
   it('reads items by index and hands out tensor clones', async () => {
     const t = tf.tensor1d([1, 2]);
-    const ds = new ArrayDataset([{ x: t, y: 3 }, { x: t, y: 4 }]);
+    const ds = new ArrayDataset([
+      { x: t, y: 3 },
+      { x: t, y: 4 },
+    ]);
     expect(ds.length).toBe(2);
     await expectNoLeaks(() => {
       const item = ds.get(1);
@@ -30,7 +33,11 @@ describe('ArrayDataset', () => {
 
 describe('TensorDataset', () => {
   it('slices tensors along the first axis', async () => {
-    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const y = tf.tensor1d([7, 8, 9], 'int32');
     const ds = new TensorDataset(x, y);
     expect(ds.length).toBe(3);
@@ -42,7 +49,9 @@ describe('TensorDataset', () => {
       expect(yi!.dataSync()[0]).toBe(9);
       tf.dispose([xi!, yi!]);
     });
-    expect(() => new TensorDataset(x, tf.zeros([2]))).toThrow(/TensorDataset: tensor 1 has shape \[2\] but tensor 0 has 3 rows/);
+    expect(() => new TensorDataset(x, tf.zeros([2]))).toThrow(
+      /TensorDataset: tensor 1 has shape \[2\] but tensor 0 has 3 rows/,
+    );
     tf.dispose([x, y]);
   });
 });

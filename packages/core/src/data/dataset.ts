@@ -65,13 +65,17 @@ export class TensorDataset implements Dataset<tf.Tensor[]> {
     if (tensors.length === 0) throw new Error('TensorDataset: expected at least one tensor');
     tensors.forEach((t, i) => {
       if (!(t instanceof tf.Tensor) || t.rank === 0) {
-        throw new Error(`TensorDataset: argument ${i} must be a tensor of rank ≥ 1, got ${t instanceof tf.Tensor ? 'a scalar' : typeof t}`);
+        throw new Error(
+          `TensorDataset: argument ${i} must be a tensor of rank ≥ 1, got ${t instanceof tf.Tensor ? 'a scalar' : typeof t}`,
+        );
       }
     });
     const n = tensors[0]!.shape[0]!;
     tensors.forEach((t, i) => {
       if (t.shape[0] !== n) {
-        throw new Error(`TensorDataset: tensor ${i} has shape [${t.shape}] but tensor 0 has ${n} rows; all must share the first dimension`);
+        throw new Error(
+          `TensorDataset: tensor ${i} has shape [${t.shape}] but tensor 0 has ${n} rows; all must share the first dimension`,
+        );
       }
     });
     this.length = n;
@@ -89,7 +93,10 @@ export class TensorDataset implements Dataset<tf.Tensor[]> {
  * cropping or normalization applied lazily. `fn` owns its input: dispose input tensors it does not return
  * (or compute inside `tf.tidy`).
  */
-export function mapDataset<T, U>(dataset: Dataset<T>, fn: (item: T, index: number) => U | Promise<U>): Dataset<U> {
+export function mapDataset<T, U>(
+  dataset: Dataset<T>,
+  fn: (item: T, index: number) => U | Promise<U>,
+): Dataset<U> {
   if (!dataset || typeof dataset.get !== 'function' || typeof dataset.length !== 'number') {
     throw new Error('mapDataset: dataset must have a numeric length and a get(index) method');
   }

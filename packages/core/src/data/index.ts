@@ -2,8 +2,12 @@
 export { type Collated, defaultCollate } from './collate.js';
 export { DataLoader, type DataLoaderOptions } from './data-loader.js';
 export { ArrayDataset, cloneTensors, type Dataset, mapDataset, TensorDataset } from './dataset.js';
-export { denormalize, IMAGENET_MEAN, IMAGENET_STD, normalize, type NormalizeOptions } from './normalize.js';
+export { denormalize, IMAGENET_MEAN, IMAGENET_STD, type NormalizeOptions, normalize } from './normalize.js';
 export { type CropRect, cropTensor, type JointResult, randomCrop, randomCropRect } from './random-crop.js';
-export { flipBoxesHorizontal, type RandomFlipOptions, randomHorizontalFlip } from './random-horizontal-flip.js';
-export { resize, type ResizeMethod, type ResizeOptions } from './resize.js';
-export { epochSeed, randomInt, type RandomSource, Rng, uniform } from './rng.js';
+export {
+  flipBoxesHorizontal,
+  type RandomFlipOptions,
+  randomHorizontalFlip,
+} from './random-horizontal-flip.js';
+export { type ResizeMethod, type ResizeOptions, resize } from './resize.js';
+export { epochSeed, type RandomSource, Rng, randomInt, uniform } from './rng.js';

@@ -14,16 +14,27 @@ export interface NormalizeOptions {
   inputScale?: number;
 }
 
-function check(fn: string, image: tf.Tensor, mean: readonly number[], std: readonly number[], inputScale: number | undefined) {
+function check(
+  fn: string,
+  image: tf.Tensor,
+  mean: readonly number[],
+  std: readonly number[],
+  inputScale: number | undefined,
+) {
   if (!(image instanceof tf.Tensor) || image.rank < 1) {
-    throw new Error(`${fn}: image must be a tensor [..., C], got ${image instanceof tf.Tensor ? 'a scalar' : typeof image}`);
+    throw new Error(
+      `${fn}: image must be a tensor [..., C], got ${image instanceof tf.Tensor ? 'a scalar' : typeof image}`,
+    );
   }
   const c = image.shape[image.rank - 1];
   if (mean.length !== c || std.length !== c) {
-    throw new Error(`${fn}: image has ${c} channels (shape [${image.shape}]) but mean has ${mean.length} and std ${std.length} values`);
+    throw new Error(
+      `${fn}: image has ${c} channels (shape [${image.shape}]) but mean has ${mean.length} and std ${std.length} values`,
+    );
   }
   if (std.some((s) => !(s > 0))) throw new Error(`${fn}: std values must be > 0, got [${std}]`);
-  if (inputScale !== undefined && !(inputScale > 0)) throw new Error(`${fn}: inputScale must be > 0, got ${inputScale}`);
+  if (inputScale !== undefined && !(inputScale > 0))
+    throw new Error(`${fn}: inputScale must be > 0, got ${inputScale}`);
 }
 
 /**
@@ -39,14 +50,30 @@ export function normalize<T extends tf.Tensor>(
 ): T {
   check('normalize', image, mean, std, options.inputScale);
   const scale = options.inputScale ?? (image.dtype === 'float32' ? 1 : 255);
-  return tf.tidy(() => tf.div(tf.sub(tf.div(tf.cast(image, 'float32'), scale), tf.tensor1d(mean as number[])), tf.tensor1d(std as number[])) as T);
+  return tf.tidy(
+    () =>
+      tf.div(
+        tf.sub(tf.div(tf.cast(image, 'float32'), scale), tf.tensor1d(mean as number[])),
+        tf.tensor1d(std as number[]),
+      ) as T,
+  );
 }
 
 /**
  * The inverse of {@link normalize}: `x · std + mean`, float32 in [0, 1] for an image that was in range
  * (not clipped; d2l's style-transfer `postprocess` clamps afterwards, as `tensorToImage` does).
  */
-export function denormalize<T extends tf.Tensor>(image: T, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): T {
+export function denormalize<T extends tf.Tensor>(
+  image: T,
+  mean: readonly number[] = IMAGENET_MEAN,
+  std: readonly number[] = IMAGENET_STD,
+): T {
   check('denormalize', image, mean, std, undefined);
-  return tf.tidy(() => tf.add(tf.mul(tf.cast(image, 'float32'), tf.tensor1d(std as number[])), tf.tensor1d(mean as number[])) as T);
+  return tf.tidy(
+    () =>
+      tf.add(
+        tf.mul(tf.cast(image, 'float32'), tf.tensor1d(std as number[])),
+        tf.tensor1d(mean as number[]),
+      ) as T,
+  );
 }

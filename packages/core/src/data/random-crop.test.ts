@@ -9,8 +9,12 @@ beforeAll(() => initBackend('cpu', { log: false }));
 
 /** An [H, W, 2] image whose pixel (r, c) is [r, c], and an [H, W] label r * 100 + c. */
 function coordinates(h: number, w: number) {
-  const image = tf.tidy(() => tf.stack([tf.range(0, h).reshape([h, 1]).tile([1, w]), tf.range(0, w).reshape([1, w]).tile([h, 1])], 2)) as tf.Tensor3D;
-  const label = tf.tidy(() => tf.add(tf.range(0, h, 1, 'int32').reshape([h, 1]).mul(100), tf.range(0, w, 1, 'int32').reshape([1, w]))) as tf.Tensor2D;
+  const image = tf.tidy(() =>
+    tf.stack([tf.range(0, h).reshape([h, 1]).tile([1, w]), tf.range(0, w).reshape([1, w]).tile([h, 1])], 2),
+  ) as tf.Tensor3D;
+  const label = tf.tidy(() =>
+    tf.add(tf.range(0, h, 1, 'int32').reshape([h, 1]).mul(100), tf.range(0, w, 1, 'int32').reshape([1, w])),
+  ) as tf.Tensor2D;
   return { image, label };
 }
 
@@ -55,7 +59,9 @@ describe('randomCrop', () => {
     expect(() => randomCrop(image, other, [2, 2], new Rng(0))).toThrow(
       /randomCrop: label shape \[4,5\] does not match the image's height and width \[4, 6\]/,
     );
-    expect(() => randomCrop(label as never, null, [2, 2], new Rng(0))).toThrow(/randomCrop: image must be a tensor \[H, W, C\], got shape \[4,6\]/);
+    expect(() => randomCrop(label as never, null, [2, 2], new Rng(0))).toThrow(
+      /randomCrop: image must be a tensor \[H, W, C\], got shape \[4,6\]/,
+    );
     tf.dispose([image, label, other]);
   });
 });

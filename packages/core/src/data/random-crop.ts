@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { randomInt, type RandomSource } from './rng.js';
+import { type RandomSource, randomInt } from './rng.js';
 
 /** A crop rectangle in pixels: rows `top..top+height-1`, columns `left..left+width-1`. */
 export interface CropRect {
@@ -22,15 +22,21 @@ function hw(x: tf.Tensor): [number, number] {
 /** Checks an `[H, W, C]` image and an optional `[H, W]` or `[H, W, K]` label of the same height and width. */
 export function checkImageAndLabel(fn: string, image: tf.Tensor, label: tf.Tensor | null | undefined): void {
   if (!(image instanceof tf.Tensor) || image.rank !== 3) {
-    throw new Error(`${fn}: image must be a tensor [H, W, C], got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`);
+    throw new Error(
+      `${fn}: image must be a tensor [H, W, C], got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`,
+    );
   }
   if (label == null) return;
   if (!(label instanceof tf.Tensor) || (label.rank !== 2 && label.rank !== 3)) {
-    throw new Error(`${fn}: label must be a tensor [H, W] or [H, W, K], got ${label instanceof tf.Tensor ? `shape [${label.shape}]` : typeof label}`);
+    throw new Error(
+      `${fn}: label must be a tensor [H, W] or [H, W, K], got ${label instanceof tf.Tensor ? `shape [${label.shape}]` : typeof label}`,
+    );
   }
   const [h, w] = hw(image);
   if (label.shape[0] !== h || label.shape[1] !== w) {
-    throw new Error(`${fn}: label shape [${label.shape}] does not match the image's height and width [${h}, ${w}]`);
+    throw new Error(
+      `${fn}: label shape [${label.shape}] does not match the image's height and width [${h}, ${w}]`,
+    );
   }
 }
 
@@ -38,14 +44,29 @@ export function checkImageAndLabel(fn: string, image: tf.Tensor, label: tf.Tenso
  * A uniformly random `[height, width]` rectangle inside an `imageHeight x imageWidth` image, drawn like
  * torchvision's `RandomCrop.get_params`: top ∈ [0, H − h], left ∈ [0, W − w], both inclusive.
  */
-export function randomCropRect(imageSize: [number, number], size: [number, number], rng: RandomSource): CropRect {
+export function randomCropRect(
+  imageSize: [number, number],
+  size: [number, number],
+  rng: RandomSource,
+): CropRect {
   const [H, W] = imageSize;
   const [h, w] = size;
-  if (!Array.isArray(size) || size.length !== 2 || !Number.isInteger(h) || !Number.isInteger(w) || h! < 1 || w! < 1) {
-    throw new Error(`randomCrop: size must be [height, width] of positive integers, got ${JSON.stringify(size)}`);
+  if (
+    !Array.isArray(size) ||
+    size.length !== 2 ||
+    !Number.isInteger(h) ||
+    !Number.isInteger(w) ||
+    h! < 1 ||
+    w! < 1
+  ) {
+    throw new Error(
+      `randomCrop: size must be [height, width] of positive integers, got ${JSON.stringify(size)}`,
+    );
   }
   if (h! > H! || w! > W!) {
-    throw new Error(`randomCrop: the crop size [${h}, ${w}] is larger than the image [${H}, ${W}] (height, width)`);
+    throw new Error(
+      `randomCrop: the crop size [${h}, ${w}] is larger than the image [${H}, ${W}] (height, width)`,
+    );
   }
   return { top: randomInt(rng, 0, H! - h!), left: randomInt(rng, 0, W! - w!), height: h!, width: w! };
 }

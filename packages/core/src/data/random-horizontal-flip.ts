@@ -17,7 +17,9 @@ export interface RandomFlipOptions {
  */
 export function flipBoxesHorizontal(boxes: tf.Tensor, width = 1): tf.Tensor {
   if (!(boxes instanceof tf.Tensor) || boxes.rank < 1 || boxes.shape[boxes.rank - 1] !== 4) {
-    throw new Error(`flipBoxesHorizontal: boxes must be a tensor [..., 4] of [x1, y1, x2, y2], got ${boxes instanceof tf.Tensor ? `shape [${boxes.shape}]` : typeof boxes}`);
+    throw new Error(
+      `flipBoxesHorizontal: boxes must be a tensor [..., 4] of [x1, y1, x2, y2], got ${boxes instanceof tf.Tensor ? `shape [${boxes.shape}]` : typeof boxes}`,
+    );
   }
   return tf.tidy(() => {
     const [x1, y1, x2, y2] = tf.split(boxes, 4, -1);
@@ -43,14 +45,19 @@ export function randomHorizontalFlip<I extends tf.Tensor3D, L extends tf.Tensor 
 ): JointResult<I, L> & { boxes: tf.Tensor | undefined; flipped: boolean } {
   checkImageAndLabel('randomHorizontalFlip', image, label);
   const p = options.p ?? 0.5;
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`randomHorizontalFlip: p must be in [0, 1], got ${p}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+    throw new Error(`randomHorizontalFlip: p must be in [0, 1], got ${p}`);
   const format = options.boxFormat ?? 'normalized';
   if (format !== 'normalized' && format !== 'pixels') {
-    throw new Error(`randomHorizontalFlip: boxFormat must be 'normalized' or 'pixels', got '${String(format)}'`);
+    throw new Error(
+      `randomHorizontalFlip: boxFormat must be 'normalized' or 'pixels', got '${String(format)}'`,
+    );
   }
   const { boxes } = options;
   if (boxes !== undefined && (!(boxes instanceof tf.Tensor) || boxes.shape[boxes.rank - 1] !== 4)) {
-    throw new Error(`randomHorizontalFlip: boxes must be a tensor [..., 4] of [x1, y1, x2, y2], got ${boxes instanceof tf.Tensor ? `shape [${boxes.shape}]` : typeof boxes}`);
+    throw new Error(
+      `randomHorizontalFlip: boxes must be a tensor [..., 4] of [x1, y1, x2, y2], got ${boxes instanceof tf.Tensor ? `shape [${boxes.shape}]` : typeof boxes}`,
+    );
   }
   const flipped = uniform(rng)() < p;
   const flip = <T extends tf.Tensor>(x: T): T => (flipped ? (tf.reverse(x, 1) as T) : (tf.clone(x) as T));

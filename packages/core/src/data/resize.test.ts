@@ -17,7 +17,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const bil = await expectNoLeaks(() => resize(x, size));
         expectClose(bil, tf.tensor(c.bilinear, c.bilinear_shape), { atol: 1e-6, what: `bilinear ${size}` });
         const near = await expectNoLeaks(() => resize(x, size, { method: 'nearest' }));
-        expectClose(near, tf.tensor(c.nearest, c.nearest_shape), { atol: 0, rtol: 0, what: `nearest ${size}` });
+        expectClose(near, tf.tensor(c.nearest, c.nearest_shape), {
+          atol: 0,
+          rtol: 0,
+          what: `nearest ${size}`,
+        });
         tf.dispose([bil, near]);
       }
       // [H,W,C] in, [H,W,C] out.
@@ -29,7 +33,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
     it('resizes int32 label maps with nearest and keeps the dtype', async () => {
       const labels = tf.tensor2d(goldens.label_input, [6, 9], 'int32');
       for (const c of goldens.label_resize) {
-        const y = await expectNoLeaks(() => resize(labels, c.size as [number, number], { method: 'nearest' }));
+        const y = await expectNoLeaks(() =>
+          resize(labels, c.size as [number, number], { method: 'nearest' }),
+        );
         expect(y.dtype).toBe('int32');
         expect(y.shape).toEqual(c.size);
         expect(Array.from(y.dataSync())).toEqual(c.output);
@@ -44,9 +50,15 @@ describe('resize validation', () => {
   beforeAll(() => initBackend('cpu', { log: false }));
   it('names the bad argument', () => {
     const x = tf.zeros([2, 2, 3]) as tf.Tensor3D;
-    expect(() => resize(x, [0, 2])).toThrow(/resize: size must be \[height, width\] of positive integers, got \[0,2\]/);
-    expect(() => resize(x, [2, 2], { method: 'cubic' as never })).toThrow(/resize: method must be 'bilinear' or 'nearest', got 'cubic'/);
-    expect(() => resize(tf.zeros([2]) as never, [2, 2])).toThrow(/resize: image must be a tensor \[H,W\], \[H,W,C\] or \[N,H,W,C\], got shape \[2\]/);
+    expect(() => resize(x, [0, 2])).toThrow(
+      /resize: size must be \[height, width\] of positive integers, got \[0,2\]/,
+    );
+    expect(() => resize(x, [2, 2], { method: 'cubic' as never })).toThrow(
+      /resize: method must be 'bilinear' or 'nearest', got 'cubic'/,
+    );
+    expect(() => resize(tf.zeros([2]) as never, [2, 2])).toThrow(
+      /resize: image must be a tensor \[H,W\], \[H,W,C\] or \[N,H,W,C\], got shape \[2\]/,
+    );
     x.dispose();
   });
 });

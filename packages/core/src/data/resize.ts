@@ -31,10 +31,16 @@ function nearestIndices(inSize: number, outSize: number): tf.Tensor1D {
  * PyTorch's `align_corners=False` (half-pixel centers, edge clamping). Note that torchvision's
  * `transforms.Resize` on PIL images antialiases when shrinking; this does not.
  */
-export function resize<T extends tf.Tensor2D | tf.Tensor3D | tf.Tensor4D>(image: T, size: [number, number], options: ResizeOptions = {}): T {
+export function resize<T extends tf.Tensor2D | tf.Tensor3D | tf.Tensor4D>(
+  image: T,
+  size: [number, number],
+  options: ResizeOptions = {},
+): T {
   const method = options.method ?? 'bilinear';
   if (!(image instanceof tf.Tensor) || image.rank < 2 || image.rank > 4) {
-    throw new Error(`resize: image must be a tensor [H,W], [H,W,C] or [N,H,W,C], got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`);
+    throw new Error(
+      `resize: image must be a tensor [H,W], [H,W,C] or [N,H,W,C], got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`,
+    );
   }
   if (!Array.isArray(size) || size.length !== 2 || size.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new Error(`resize: size must be [height, width] of positive integers, got ${JSON.stringify(size)}`);
@@ -45,11 +51,19 @@ export function resize<T extends tf.Tensor2D | tf.Tensor3D | tf.Tensor4D>(image:
   return tf.tidy(() => {
     const rank = image.rank;
     let x: tf.Tensor4D =
-      rank === 2 ? (image.expandDims(0).expandDims(3) as tf.Tensor4D) : rank === 3 ? (image.expandDims(0) as tf.Tensor4D) : (image as tf.Tensor4D);
+      rank === 2
+        ? (image.expandDims(0).expandDims(3) as tf.Tensor4D)
+        : rank === 3
+          ? (image.expandDims(0) as tf.Tensor4D)
+          : (image as tf.Tensor4D);
     x =
       method === 'bilinear'
         ? tf.image.resizeBilinear(x.dtype === 'float32' ? x : x.toFloat(), size, false, true)
-        : tf.gather(tf.gather(x, nearestIndices(x.shape[1], size[0]), 1), nearestIndices(x.shape[2], size[1]), 2);
+        : tf.gather(
+            tf.gather(x, nearestIndices(x.shape[1], size[0]), 1),
+            nearestIndices(x.shape[2], size[1]),
+            2,
+          );
     if (rank === 2) return x.squeeze([0, 3]) as T;
     if (rank === 3) return x.squeeze([0]) as T;
     return x as T;

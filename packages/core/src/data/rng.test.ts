@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import goldens from '../../fixtures/data/data-goldens.json';
-import { epochSeed, randomInt, Rng, uniform } from './rng.js';
+import { epochSeed, Rng, randomInt, uniform } from './rng.js';
 
 // Known answers: fixtures/data/make_goldens.py (an independent Python mulberry32) -> data-goldens.json.
 describe('Rng (mulberry32)', () => {

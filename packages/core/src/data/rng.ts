@@ -35,7 +35,8 @@ function fmix32(h: number): number {
  */
 export function epochSeed(seed: number, epoch: number): number {
   checkSeed('epochSeed', seed);
-  if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`epochSeed: epoch must be an integer ≥ 0, got ${epoch}`);
+  if (!Number.isInteger(epoch) || epoch < 0)
+    throw new Error(`epochSeed: epoch must be an integer ≥ 0, got ${epoch}`);
   return fmix32(fmix32(seed >>> 0) ^ fmix32((epoch + 0x9e3779b9) >>> 0));
 }
 

@@ -30,6 +30,8 @@ describe('bitmap font', () => {
     drawText(img, -2, -2, '8', [255, 0, 0], 2);
     // Font pixels 1..2 of rows 1..2 of '8' (101, 111), each 2x2.
     expect(ink(img)).toEqual(['..##', '..##', '####', '####']);
-    expect(() => drawText({ ...img, channels: 1 }, 0, 0, 'x', [1, 1, 1])).toThrow(/drawText: image must be RGB or RGBA, got 1 channel/);
+    expect(() => drawText({ ...img, channels: 1 }, 0, 0, 'x', [1, 1, 1])).toThrow(
+      /drawText: image must be RGB or RGBA, got 1 channel/,
+    );
   });
 });

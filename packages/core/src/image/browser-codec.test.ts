@@ -13,7 +13,9 @@ describe('browser codecs in Node', () => {
       /decodeImage: needs createImageBitmap and OffscreenCanvas, which this runtime lacks \(they exist in browsers and web workers\)\. In Node, use readImage\/writeImage from '@cv\/core\/node' \(sharp\)\./,
     );
     const t = tf.zeros([1, 1, 3], 'int32');
-    await expect(encodePng(t)).rejects.toThrow(/encodeImage: needs OffscreenCanvas, which this runtime lacks/);
+    await expect(encodePng(t)).rejects.toThrow(
+      /encodeImage: needs OffscreenCanvas, which this runtime lacks/,
+    );
     t.dispose();
   });
 });
@@ -31,15 +33,22 @@ describe('browser codecs with stand-ins for the canvas APIs', () => {
         public height: number,
       ) {}
       getContext() {
-        const canvas = this;
         return {
           drawImage: () => {
-            canvas.pixels = decoded.data.slice();
+            this.pixels = decoded.data.slice();
           },
-          getImageData: (_x: number, _y: number, w: number, h: number) => ({ width: w, height: h, data: canvas.pixels }),
-          createImageData: (w: number, h: number) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
+          getImageData: (_x: number, _y: number, w: number, h: number) => ({
+            width: w,
+            height: h,
+            data: this.pixels,
+          }),
+          createImageData: (w: number, h: number) => ({
+            width: w,
+            height: h,
+            data: new Uint8ClampedArray(w * h * 4),
+          }),
           putImageData: (d: { data: Uint8ClampedArray }) => {
-            canvas.pixels = d.data.slice();
+            this.pixels = d.data.slice();
           },
         };
       }
@@ -61,7 +70,10 @@ describe('browser codecs with stand-ins for the canvas APIs', () => {
     const t = await expectNoLeaks(() => decodeImage(new Uint8Array([1, 2, 3])));
     expect(t.shape).toEqual([1, 2, 3]);
     expect(Array.from(t.dataSync())).toEqual([10, 20, 30, 40, 50, 60]);
-    expect(calls).toEqual(['createImageBitmap 3 {"premultiplyAlpha":"none","colorSpaceConversion":"none","imageOrientation":"none"}', 'close']);
+    expect(calls).toEqual([
+      'createImageBitmap 3 {"premultiplyAlpha":"none","colorSpaceConversion":"none","imageOrientation":"none"}',
+      'close',
+    ]);
     const f = await decodeImage(new Blob([new Uint8Array(5)]), { dtype: 'float32', channels: 4 });
     expect(f.shape).toEqual([1, 2, 4]);
     tf.dispose([t, f]);
@@ -73,10 +85,18 @@ describe('browser codecs with stand-ins for the canvas APIs', () => {
     const png = await expectNoLeaks(() => encodePng(t));
     expect(png.type).toBe('image/png');
     expect(Array.from(new Uint8Array(await png.arrayBuffer()))).toEqual([255, 128, 0, 255]);
-    const jpeg = await encodeImage({ width: 1, height: 1, data: Uint8Array.of(7, 8, 9) }, { type: 'image/jpeg', quality: 0.8 });
+    const jpeg = await encodeImage(
+      { width: 1, height: 1, data: Uint8Array.of(7, 8, 9) },
+      { type: 'image/jpeg', quality: 0.8 },
+    );
     expect(Array.from(new Uint8Array(await jpeg.arrayBuffer()))).toEqual([7, 8, 9, 255]);
-    expect(calls).toEqual(['convertToBlob {"type":"image/png"}', 'convertToBlob {"type":"image/jpeg","quality":0.8}']);
-    await expect(encodeImage(t, { quality: 2 })).rejects.toThrow(/encodeImage: quality must be in \[0, 1\], got 2/);
+    expect(calls).toEqual([
+      'convertToBlob {"type":"image/png"}',
+      'convertToBlob {"type":"image/jpeg","quality":0.8}',
+    ]);
+    await expect(encodeImage(t, { quality: 2 })).rejects.toThrow(
+      /encodeImage: quality must be in \[0, 1\], got 2/,
+    );
     t.dispose();
   });
 });

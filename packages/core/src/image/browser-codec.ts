@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convertChannels, type ImageToTensorOptions, imageToTensor, type PixelImageLike, tensorToImage, toPixelImage } from './pixels.js';
+import {
+  convertChannels,
+  type ImageToTensorOptions,
+  imageToTensor,
+  type PixelImageLike,
+  tensorToImage,
+  toPixelImage,
+} from './pixels.js';
 
 // Minimal structural types, so this file typechecks without DOM-worker libs and runs in windows and workers.
 interface Bitmap {
@@ -9,7 +16,12 @@ interface Bitmap {
 }
 interface Context2d {
   drawImage(image: Bitmap, x: number, y: number): void;
-  getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray; width: number; height: number };
+  getImageData(
+    x: number,
+    y: number,
+    w: number,
+    h: number,
+  ): { data: Uint8ClampedArray; width: number; height: number };
   createImageData(w: number, h: number): { data: Uint8ClampedArray; width: number; height: number };
   putImageData(data: { data: Uint8ClampedArray; width: number; height: number }, x: number, y: number): void;
 }
@@ -24,7 +36,10 @@ interface BrowserImageGlobals {
 
 function browserApis(fn: string, needBitmap: boolean) {
   const g = globalThis as unknown as BrowserImageGlobals;
-  const missing = [needBitmap && typeof g.createImageBitmap !== 'function' ? 'createImageBitmap' : '', typeof g.OffscreenCanvas !== 'function' ? 'OffscreenCanvas' : '']
+  const missing = [
+    needBitmap && typeof g.createImageBitmap !== 'function' ? 'createImageBitmap' : '',
+    typeof g.OffscreenCanvas !== 'function' ? 'OffscreenCanvas' : '',
+  ]
     .filter(Boolean)
     .join(' and ');
   if (missing) {
@@ -50,17 +65,29 @@ function context(fn: string, canvas: Canvas): Context2d {
  * (`premultiplyAlpha: 'none'`), though canvases may store it premultiplied, which rounds the colors of
  * semi-transparent pixels. Throws, saying what is needed, where those APIs are missing (Node).
  */
-export async function decodeImage(source: Blob | ArrayBuffer | ArrayBufferView, options: ImageToTensorOptions = {}): Promise<tf.Tensor3D> {
+export async function decodeImage(
+  source: Blob | ArrayBuffer | ArrayBufferView,
+  options: ImageToTensorOptions = {},
+): Promise<tf.Tensor3D> {
   const api = browserApis('decodeImage', true);
   let blob: Blob;
   if (typeof Blob !== 'undefined' && source instanceof Blob) blob = source;
   else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    const view = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    const view =
+      source instanceof ArrayBuffer
+        ? new Uint8Array(source)
+        : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
     blob = new Blob([Uint8Array.from(view)]);
   } else {
-    throw new Error(`decodeImage: source must be a Blob, an ArrayBuffer or a typed array, got ${source === null ? 'null' : typeof source}`);
+    throw new Error(
+      `decodeImage: source must be a Blob, an ArrayBuffer or a typed array, got ${source === null ? 'null' : typeof source}`,
+    );
   }
-  const bitmap = await api.createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none', imageOrientation: 'none' });
+  const bitmap = await api.createImageBitmap(blob, {
+    premultiplyAlpha: 'none',
+    colorSpaceConversion: 'none',
+    imageOrientation: 'none',
+  });
   try {
     const canvas = new api.OffscreenCanvas(bitmap.width, bitmap.height);
     const ctx = context('decodeImage', canvas);
@@ -86,11 +113,16 @@ export interface EncodeImageOptions {
  * into a PNG/JPEG/WebP `Blob` with `OffscreenCanvas.convertToBlob`. Gray is replicated to RGB, missing alpha
  * is opaque. Throws, saying what is needed, where `OffscreenCanvas` is missing (Node).
  */
-export async function encodeImage(image: tf.Tensor | PixelImageLike, options: EncodeImageOptions = {}): Promise<Blob> {
+export async function encodeImage(
+  image: tf.Tensor | PixelImageLike,
+  options: EncodeImageOptions = {},
+): Promise<Blob> {
   const api = browserApis('encodeImage', false);
   const type = options.type ?? 'image/png';
   if (!['image/png', 'image/jpeg', 'image/webp'].includes(type)) {
-    throw new Error(`encodeImage: type must be 'image/png', 'image/jpeg' or 'image/webp', got '${String(type)}'`);
+    throw new Error(
+      `encodeImage: type must be 'image/png', 'image/jpeg' or 'image/webp', got '${String(type)}'`,
+    );
   }
   if (options.quality !== undefined && !(options.quality >= 0 && options.quality <= 1)) {
     throw new Error(`encodeImage: quality must be in [0, 1], got ${options.quality}`);
@@ -108,6 +140,9 @@ export async function encodeImage(image: tf.Tensor | PixelImageLike, options: En
 }
 
 /** {@link encodeImage} as PNG: lossless, so int32 byte tensors round-trip exactly through {@link decodeImage}. */
-export function encodePng(image: tf.Tensor | PixelImageLike, options: Omit<EncodeImageOptions, 'type'> = {}): Promise<Blob> {
+export function encodePng(
+  image: tf.Tensor | PixelImageLike,
+  options: Omit<EncodeImageOptions, 'type'> = {},
+): Promise<Blob> {
   return encodeImage(image, { ...options, type: 'image/png' });
 }

@@ -14,17 +14,25 @@ export interface ColorizeOptions {
 }
 
 function checkPalette(fn: string, palette: readonly Rgb[]): void {
-  if (!Array.isArray(palette) || palette.length === 0) throw new Error(`${fn}: palette must be a non-empty array of [r, g, b]`);
+  if (!Array.isArray(palette) || palette.length === 0)
+    throw new Error(`${fn}: palette must be a non-empty array of [r, g, b]`);
   palette.forEach((c, i) => {
     if (!Array.isArray(c) || c.length !== 3 || c.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
-      throw new Error(`${fn}: palette[${i}] must be [r, g, b] integers in [0, 255], got ${JSON.stringify(c)}`);
+      throw new Error(
+        `${fn}: palette[${i}] must be [r, g, b] integers in [0, 255], got ${JSON.stringify(c)}`,
+      );
     }
   });
 }
 
 function labelMap2d(fn: string, labels: tf.Tensor): void {
-  if (!(labels instanceof tf.Tensor) || !(labels.rank === 2 || (labels.rank === 3 && labels.shape[2] === 1))) {
-    throw new Error(`${fn}: labels must be a tensor [H, W] or [H, W, 1] of class indices, got ${labels instanceof tf.Tensor ? `shape [${labels.shape}]` : typeof labels}`);
+  if (
+    !(labels instanceof tf.Tensor) ||
+    !(labels.rank === 2 || (labels.rank === 3 && labels.shape[2] === 1))
+  ) {
+    throw new Error(
+      `${fn}: labels must be a tensor [H, W] or [H, W, 1] of class indices, got ${labels instanceof tf.Tensor ? `shape [${labels.shape}]` : typeof labels}`,
+    );
   }
 }
 
@@ -74,7 +82,9 @@ export interface LabelsFromColorsOptions {
  */
 export function labelsFromColors(image: tf.Tensor, options: LabelsFromColorsOptions = {}): tf.Tensor2D {
   if (!(image instanceof tf.Tensor) || image.rank !== 3 || image.shape[2] !== 3) {
-    throw new Error(`labelsFromColors: image must be a tensor [H, W, 3] of RGB bytes, got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`);
+    throw new Error(
+      `labelsFromColors: image must be a tensor [H, W, 3] of RGB bytes, got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`,
+    );
   }
   const palette = options.palette ?? VOC_COLORMAP;
   checkPalette('labelsFromColors', palette);

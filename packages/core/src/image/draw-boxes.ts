@@ -62,7 +62,10 @@ function readBoxes(boxes: tf.Tensor | readonly (readonly number[])[], fn: string
     }
     return boxes.arraySync() as number[][];
   }
-  if (!Array.isArray(boxes) || boxes.some((b) => !Array.isArray(b) || b.length !== 4 || b.some((v) => typeof v !== 'number'))) {
+  if (
+    !Array.isArray(boxes) ||
+    boxes.some((b) => !Array.isArray(b) || b.length !== 4 || b.some((v) => typeof v !== 'number'))
+  ) {
     throw new Error(`${fn}: boxes must be [N, 4] corners [x1, y1, x2, y2] (a tensor or number[][])`);
   }
   return boxes as number[][];
@@ -89,11 +92,15 @@ export function layoutBoxes(
   const colors = options.colors ?? DEFAULT_BOX_COLORS;
   const format = options.boxFormat ?? 'normalized';
   const scale = options.fontScale ?? 2;
-  if (format !== 'normalized' && format !== 'pixels') throw new Error(`${fn}: boxFormat must be 'normalized' or 'pixels', got '${String(format)}'`);
-  if (labels && labels.length !== rows.length) throw new Error(`${fn}: ${labels.length} labels for ${rows.length} boxes`);
-  if (scores && scores.length !== rows.length) throw new Error(`${fn}: ${scores.length} scores for ${rows.length} boxes`);
+  if (format !== 'normalized' && format !== 'pixels')
+    throw new Error(`${fn}: boxFormat must be 'normalized' or 'pixels', got '${String(format)}'`);
+  if (labels && labels.length !== rows.length)
+    throw new Error(`${fn}: ${labels.length} labels for ${rows.length} boxes`);
+  if (scores && scores.length !== rows.length)
+    throw new Error(`${fn}: ${scores.length} scores for ${rows.length} boxes`);
   if (colors.length === 0) throw new Error(`${fn}: colors must not be empty`);
-  if (!Number.isInteger(scale) || scale < 1) throw new Error(`${fn}: fontScale must be a positive integer, got ${scale}`);
+  if (!Number.isInteger(scale) || scale < 1)
+    throw new Error(`${fn}: fontScale must be a positive integer, got ${scale}`);
   const sx = format === 'normalized' ? width : 1;
   const sy = format === 'normalized' ? height : 1;
   return rows.map((b, i) => {
@@ -102,7 +109,9 @@ export function layoutBoxes(
     const x1 = Math.max(x0, Math.round(b[2]! * sx) - 1);
     const y1 = Math.max(y0, Math.round(b[3]! * sy) - 1);
     const color = colors[i % colors.length]!;
-    const parts = [labels?.[i], scores ? scores[i]!.toFixed(2) : undefined].filter((s) => s !== undefined && s !== '');
+    const parts = [labels?.[i], scores ? scores[i]!.toFixed(2) : undefined].filter(
+      (s) => s !== undefined && s !== '',
+    );
     const text = parts.join('=');
     const pad = scale;
     const tagW = text ? textWidth(text, scale) + 2 * pad : 0;
@@ -151,11 +160,18 @@ export function drawBoxes(
   options: DrawBoxesOptions = {},
 ): PixelImage {
   const src = toRgbPixels(image, 'drawBoxes', options.inputScale);
-  const out: PixelImage = { width: src.width, height: src.height, channels: 3, data: Uint8Array.from(src.data) };
+  const out: PixelImage = {
+    width: src.width,
+    height: src.height,
+    channels: 3,
+    data: Uint8Array.from(src.data),
+  };
   const lw = options.lineWidth ?? 2;
-  if (!Number.isInteger(lw) || lw < 1) throw new Error(`drawBoxes: lineWidth must be a positive integer, got ${lw}`);
+  if (!Number.isInteger(lw) || lw < 1)
+    throw new Error(`drawBoxes: lineWidth must be a positive integer, got ${lw}`);
   const text = options.text ?? 'bitmap';
-  if (text !== 'bitmap' && text !== 'none') throw new Error(`drawBoxes: text must be 'bitmap' or 'none', got '${String(text)}'`);
+  if (text !== 'bitmap' && text !== 'none')
+    throw new Error(`drawBoxes: text must be 'bitmap' or 'none', got '${String(text)}'`);
   const scale = options.fontScale ?? 2;
   for (const b of layoutBoxes(out.width, out.height, boxes, options, 'drawBoxes')) {
     const bw = b.x1 - b.x0 + 1;
@@ -205,7 +221,8 @@ export function boxesSvg(
       body += `<rect x="${b.x0 + t / 2}" y="${b.y0 + t / 2}" width="${w - t}" height="${h - t}" fill="none" stroke="${cssRgb(b.color)}" stroke-width="${t}"/>`;
     }
     if (!b.text) continue;
-    if (parts.tags) body += `<rect x="${b.tag.x}" y="${b.tag.y}" width="${b.tag.width}" height="${b.tag.height}" fill="${cssRgb(b.color)}"/>`;
+    if (parts.tags)
+      body += `<rect x="${b.tag.x}" y="${b.tag.y}" width="${b.tag.width}" height="${b.tag.height}" fill="${cssRgb(b.color)}"/>`;
     if (parts.text) {
       body +=
         `<text x="${b.tag.x + scale}" y="${b.tag.y + b.tag.height / 2}" dominant-baseline="central" font-family="${SVG_FONT_FAMILY}" ` +

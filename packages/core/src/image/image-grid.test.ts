@@ -7,14 +7,28 @@ import type { PixelImage } from './pixels.js';
 
 beforeAll(() => initBackend('cpu', { log: false }));
 
-const at = (img: PixelImage, x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
+const at = (img: PixelImage, x: number, y: number) =>
+  Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
 
 describe('imageGrid', () => {
   it('places images row by row with padding, centered in cells (d2l show_images)', async () => {
-    const red = tf.tensor3d(Array(2 * 3).fill([255, 0, 0]).flat(), [2, 3, 3], 'int32');
+    const red = tf.tensor3d(
+      Array(2 * 3)
+        .fill([255, 0, 0])
+        .flat(),
+      [2, 3, 3],
+      'int32',
+    );
     const gray = tf.fill([1, 1], 0.5) as tf.Tensor2D; // float [0, 1], one channel
-    const green = { width: 3, height: 2, channels: 4 as const, data: Uint8Array.from(Array(6).fill([0, 255, 0, 9]).flat()) };
-    const grid = await expectNoLeaks(() => imageGrid([red, gray, green], { cols: 2, pad: 1, background: [0, 0, 0] }));
+    const green = {
+      width: 3,
+      height: 2,
+      channels: 4 as const,
+      data: Uint8Array.from(Array(6).fill([0, 255, 0, 9]).flat()),
+    };
+    const grid = await expectNoLeaks(() =>
+      imageGrid([red, gray, green], { cols: 2, pad: 1, background: [0, 0, 0] }),
+    );
     // Cells 3x2, pad 1: width 1 + 2·(3 + 1) = 9, height 1 + 2·(2 + 1) = 7.
     expect(grid).toMatchObject({ width: 9, height: 7, channels: 3 });
     expect(at(grid, 1, 1)).toEqual([255, 0, 0]);
@@ -48,8 +62,12 @@ describe('imageGrid', () => {
   it('validates', () => {
     expect(() => imageGrid([])).toThrow(/imageGrid: expected at least one image/);
     const bad = tf.zeros([2, 2, 7]);
-    expect(() => imageGrid([bad])).toThrow(/imageGrid \(image 0\): image must be a tensor \[H, W\] or \[H, W, C\] with C in 1..4, got shape \[2,2,7\]/);
-    expect(() => gridLayout([{ width: 1, height: 1 }], { cols: 0 })).toThrow(/imageGrid: cols must be a positive integer, got 0/);
+    expect(() => imageGrid([bad])).toThrow(
+      /imageGrid \(image 0\): image must be a tensor \[H, W\] or \[H, W, C\] with C in 1..4, got shape \[2,2,7\]/,
+    );
+    expect(() => gridLayout([{ width: 1, height: 1 }], { cols: 0 })).toThrow(
+      /imageGrid: cols must be a positive integer, got 0/,
+    );
     bad.dispose();
   });
 });

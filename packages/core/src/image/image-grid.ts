@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { drawText, GLYPH_ADVANCE, textHeight, textWidth } from './bitmap-font.js';
 import { type PixelImage, type PixelImageLike, type Rgb, toRgbPixels } from './pixels.js';
 import { cssRgb, escapeXml, SVG_FONT_FAMILY, svgDocument } from './svg.js';
@@ -38,15 +38,20 @@ export interface GridLayout {
  * The layout of {@link imageGrid}: cells as large as the largest image, `pad` pixels apart and around,
  * filled row by row; with titles, a band of the font's height (plus `fontScale` pixels) above each image.
  */
-export function gridLayout(sizes: readonly { width: number; height: number }[], options: ImageGridOptions = {}): GridLayout {
+export function gridLayout(
+  sizes: readonly { width: number; height: number }[],
+  options: ImageGridOptions = {},
+): GridLayout {
   const n = sizes.length;
   if (n === 0) throw new Error('imageGrid: expected at least one image');
   const cols = options.cols ?? Math.ceil(Math.sqrt(n));
   const pad = options.pad ?? 2;
   const scale = options.fontScale ?? 2;
-  if (!Number.isInteger(cols) || cols < 1) throw new Error(`imageGrid: cols must be a positive integer, got ${cols}`);
+  if (!Number.isInteger(cols) || cols < 1)
+    throw new Error(`imageGrid: cols must be a positive integer, got ${cols}`);
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`imageGrid: pad must be an integer ≥ 0, got ${pad}`);
-  if (!Number.isInteger(scale) || scale < 1) throw new Error(`imageGrid: fontScale must be a positive integer, got ${scale}`);
+  if (!Number.isInteger(scale) || scale < 1)
+    throw new Error(`imageGrid: fontScale must be a positive integer, got ${scale}`);
   const rows = Math.ceil(n / cols);
   const cellW = Math.max(...sizes.map((s) => s.width));
   const cellH = Math.max(...sizes.map((s) => s.height));
@@ -80,10 +85,14 @@ export function gridLayout(sizes: readonly { width: number; height: number }[], 
  *
  * @param images `[H, W, C]` / `[H, W]` tensors (int32 bytes or float32 in [0, 1]) or pixel buffers.
  */
-export function imageGrid(images: readonly (tf.Tensor | PixelImageLike)[], options: ImageGridOptions = {}): PixelImage {
+export function imageGrid(
+  images: readonly (tf.Tensor | PixelImageLike)[],
+  options: ImageGridOptions = {},
+): PixelImage {
   if (!Array.isArray(images)) throw new Error(`imageGrid: images must be an array, got ${typeof images}`);
   const text = options.text ?? 'bitmap';
-  if (text !== 'bitmap' && text !== 'none') throw new Error(`imageGrid: text must be 'bitmap' or 'none', got '${String(text)}'`);
+  if (text !== 'bitmap' && text !== 'none')
+    throw new Error(`imageGrid: text must be 'bitmap' or 'none', got '${String(text)}'`);
   const pixels = images.map((im, i) => toRgbPixels(im, `imageGrid (image ${i})`, options.inputScale));
   const layout = gridLayout(pixels, options);
   const bg = options.background ?? [255, 255, 255];
@@ -110,7 +119,10 @@ export function imageGrid(images: readonly (tf.Tensor | PixelImageLike)[], optio
  * The titles of {@link imageGrid} (same options, same layout) as an SVG overlay of the grid's size, in a
  * font engine's text: Node's `saveGrid` composites it over a grid drawn with `text: 'none'`.
  */
-export function gridTitlesSvg(sizes: readonly { width: number; height: number }[], options: ImageGridOptions = {}): string {
+export function gridTitlesSvg(
+  sizes: readonly { width: number; height: number }[],
+  options: ImageGridOptions = {},
+): string {
   const layout = gridLayout(sizes, options);
   const scale = options.fontScale ?? 2;
   const fontSize = Math.min(textHeight(scale) * 1.3, (GLYPH_ADVANCE * scale) / 0.6);

@@ -32,20 +32,38 @@ describe('indexed PNG codec', () => {
     const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     expect(info.channels).toBe(3);
     const pal = vocPalette();
-    for (let i = 0; i < w * h; i++) expect([data[3 * i], data[3 * i + 1], data[3 * i + 2]]).toEqual(pal[idx[i]!]);
+    for (let i = 0; i < w * h; i++)
+      expect([data[3 * i], data[3 * i + 1], data[3 * i + 2]]).toEqual(pal[idx[i]!]);
   });
 
   it('reads palette PNGs written by libvips: interlaced (Adam7), low bit depths, all filters', async () => {
     // A smooth-ish RGB image with few colors, written as palette PNGs by sharp in several ways.
     const [w, h] = [19, 11];
     const rgb = new Uint8Array(w * h * 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb.set([(x * 40) % 256 & 0xc0, (y * 60) % 256 & 0xc0, ((x + y) * 30) % 256 & 0x80], (y * w + x) * 3);
-    for (const opts of [{ progressive: true }, { progressive: false }, { colours: 4, progressive: true }, { colours: 2 }, { colours: 16 }]) {
-      const png = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png({ palette: true, dither: 0, ...opts }).toBuffer();
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        rgb.set(
+          [((x * 40) % 256) & 0xc0, ((y * 60) % 256) & 0xc0, (((x + y) * 30) % 256) & 0x80],
+          (y * w + x) * 3,
+        );
+    for (const opts of [
+      { progressive: true },
+      { progressive: false },
+      { colours: 4, progressive: true },
+      { colours: 2 },
+      { colours: 16 },
+    ]) {
+      const png = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+        .png({ palette: true, dither: 0, ...opts })
+        .toBuffer();
       const decoded = decodeIndexedPng(new Uint8Array(png), inflate);
       const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
       for (let i = 0; i < w * h; i++) {
-        expect(decoded.palette![decoded.indices[i]!], `pixel ${i} with ${JSON.stringify(opts)}`).toEqual([data[3 * i], data[3 * i + 1], data[3 * i + 2]]);
+        expect(decoded.palette![decoded.indices[i]!], `pixel ${i} with ${JSON.stringify(opts)}`).toEqual([
+          data[3 * i],
+          data[3 * i + 1],
+          data[3 * i + 2],
+        ]);
       }
     }
   });
@@ -84,7 +102,12 @@ describe('indexed PNG codec', () => {
     new DataView(ihdr.buffer).setUint32(0, w);
     new DataView(ihdr.buffer).setUint32(4, h);
     ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale
-    const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflate(filtered)), chunk('IEND', new Uint8Array(0))]);
+    const png = Buffer.concat([
+      Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflate(filtered)),
+      chunk('IEND', new Uint8Array(0)),
+    ]);
     const { data } = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     expect(Array.from(data)).toEqual(Array.from(raw));
     expect(Array.from(decodeIndexedPng(new Uint8Array(png), inflate).indices)).toEqual(Array.from(raw));
@@ -92,16 +115,25 @@ describe('indexed PNG codec', () => {
 
   it('reads 8-bit grayscale as values and rejects RGB, naming the color type', async () => {
     const gray = Uint8Array.from({ length: 12 }, (_, i) => i * 20);
-    const png = await sharp(gray, { raw: { width: 4, height: 3, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+    const png = await sharp(gray, { raw: { width: 4, height: 3, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     const d = decodeIndexedPng(new Uint8Array(png), inflate);
     expect(d.colorType).toBe(0);
     expect(Array.from(d.indices)).toEqual(Array.from(gray));
-    const rgb = await sharp(new Uint8Array(36), { raw: { width: 4, height: 3, channels: 3 } }).png().toBuffer();
-    expect(() => decodeIndexedPng(new Uint8Array(rgb), inflate)).toThrow(/decodeIndexedPng: color type 2 \(RGB\) has no indices; expected a palette \(3\) or grayscale \(0\) PNG/);
+    const rgb = await sharp(new Uint8Array(36), { raw: { width: 4, height: 3, channels: 3 } })
+      .png()
+      .toBuffer();
+    expect(() => decodeIndexedPng(new Uint8Array(rgb), inflate)).toThrow(
+      /decodeIndexedPng: color type 2 \(RGB\) has no indices; expected a palette \(3\) or grayscale \(0\) PNG/,
+    );
     const corrupt = new Uint8Array(png);
     corrupt[20] = corrupt[20]! ^ 1;
     expect(() => decodeIndexedPng(corrupt, inflate)).toThrow(/decodeIndexedPng: CRC mismatch in chunk IHDR/);
     expect(() => decodeIndexedPng(new Uint8Array(10), inflate)).toThrow(/not a PNG file/);
-    expect(() => encodeIndexedPng(Uint8Array.of(3), 1, 1, [[0, 0, 0]], deflate)).toThrow(/encodeIndexedPng: index 3 is outside the palette of 1 colors/);
+    expect(() => encodeIndexedPng(Uint8Array.of(3), 1, 1, [[0, 0, 0]], deflate)).toThrow(
+      /encodeIndexedPng: index 3 is outside the palette of 1 colors/,
+    );
   });
 });

@@ -56,10 +56,16 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 /** Reverses the row filters of `h` rows of `rowBytes` bytes starting at `offset`; returns the rows and the end offset. */
-function unfilter(data: Uint8Array, offset: number, rowBytes: number, h: number): { rows: Uint8Array; end: number } {
+function unfilter(
+  data: Uint8Array,
+  offset: number,
+  rowBytes: number,
+  h: number,
+): { rows: Uint8Array; end: number } {
   const rows = new Uint8Array(rowBytes * h);
   for (let y = 0; y < h; y++) {
-    if (offset + 1 + rowBytes > data.length) throw new Error('decodeIndexedPng: image data is shorter than the header says');
+    if (offset + 1 + rowBytes > data.length)
+      throw new Error('decodeIndexedPng: image data is shorter than the header says');
     const filter = data[offset]!;
     const line = data.subarray(offset + 1, offset + 1 + rowBytes);
     const o = y * rowBytes;
@@ -69,12 +75,23 @@ function unfilter(data: Uint8Array, offset: number, rowBytes: number, h: number)
       const c = x > 0 && y > 0 ? rows[o - rowBytes + x - 1]! : 0;
       const v = line[x]!;
       switch (filter) {
-        case 0: rows[o + x] = v; break;
-        case 1: rows[o + x] = v + a; break;
-        case 2: rows[o + x] = v + b; break;
-        case 3: rows[o + x] = v + ((a + b) >> 1); break;
-        case 4: rows[o + x] = v + paeth(a, b, c); break;
-        default: throw new Error(`decodeIndexedPng: unknown row filter ${filter} in row ${y}`);
+        case 0:
+          rows[o + x] = v;
+          break;
+        case 1:
+          rows[o + x] = v + a;
+          break;
+        case 2:
+          rows[o + x] = v + b;
+          break;
+        case 3:
+          rows[o + x] = v + ((a + b) >> 1);
+          break;
+        case 4:
+          rows[o + x] = v + paeth(a, b, c);
+          break;
+        default:
+          throw new Error(`decodeIndexedPng: unknown row filter ${filter} in row ${y}`);
       }
     }
     offset += 1 + rowBytes;
@@ -94,22 +111,33 @@ const ADAM7: [number, number, number, number][] = [
 
 /** Decodes a palette or ≤8-bit grayscale PNG to its raw per-pixel values (see {@link IndexedPng}). */
 export function decodeIndexedPng(bytes: Uint8Array, inflate: ZlibFn): IndexedPng {
-  if (!(bytes instanceof Uint8Array)) throw new Error(`decodeIndexedPng: bytes must be a Uint8Array, got ${typeof bytes}`);
-  if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) throw new Error('decodeIndexedPng: not a PNG file (bad signature)');
+  if (!(bytes instanceof Uint8Array))
+    throw new Error(`decodeIndexedPng: bytes must be a Uint8Array, got ${typeof bytes}`);
+  if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v))
+    throw new Error('decodeIndexedPng: not a PNG file (bad signature)');
   let offset = 8;
-  let header: { width: number; height: number; bitDepth: number; colorType: number; interlace: number } | undefined;
+  let header:
+    | { width: number; height: number; bitDepth: number; colorType: number; interlace: number }
+    | undefined;
   let palette: Rgb[] | undefined;
   const idat: Uint8Array[] = [];
   while (offset + 12 <= bytes.length) {
     const length = u32(bytes, offset);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
     const body = bytes.subarray(offset + 8, offset + 8 + length);
-    if (offset + 12 + length > bytes.length) throw new Error(`decodeIndexedPng: chunk ${type} runs past the end of the file`);
+    if (offset + 12 + length > bytes.length)
+      throw new Error(`decodeIndexedPng: chunk ${type} runs past the end of the file`);
     if (finalCrc(bytes.subarray(offset + 4, offset + 8 + length)) !== u32(bytes, offset + 8 + length)) {
       throw new Error(`decodeIndexedPng: CRC mismatch in chunk ${type} (corrupt file)`);
     }
     if (type === 'IHDR') {
-      header = { width: u32(body, 0), height: u32(body, 4), bitDepth: body[8]!, colorType: body[9]!, interlace: body[12]! };
+      header = {
+        width: u32(body, 0),
+        height: u32(body, 4),
+        bitDepth: body[8]!,
+        colorType: body[9]!,
+        interlace: body[12]!,
+      };
     } else if (type === 'PLTE') {
       palette = [];
       for (let i = 0; i + 2 < length; i += 3) palette.push([body[i]!, body[i + 1]!, body[i + 2]!]);
@@ -124,9 +152,12 @@ export function decodeIndexedPng(bytes: Uint8Array, inflate: ZlibFn): IndexedPng
   const { width, height, bitDepth, colorType, interlace } = header;
   if (colorType !== 0 && colorType !== 3) {
     const kinds: Record<number, string> = { 2: 'RGB', 4: 'gray + alpha', 6: 'RGBA' };
-    throw new Error(`decodeIndexedPng: color type ${colorType} (${kinds[colorType] ?? 'unknown'}) has no indices; expected a palette (3) or grayscale (0) PNG`);
+    throw new Error(
+      `decodeIndexedPng: color type ${colorType} (${kinds[colorType] ?? 'unknown'}) has no indices; expected a palette (3) or grayscale (0) PNG`,
+    );
   }
-  if (![1, 2, 4, 8].includes(bitDepth)) throw new Error(`decodeIndexedPng: bit depth ${bitDepth} is not supported (1, 2, 4 or 8)`);
+  if (![1, 2, 4, 8].includes(bitDepth))
+    throw new Error(`decodeIndexedPng: bit depth ${bitDepth} is not supported (1, 2, 4 or 8)`);
   if (colorType === 3 && !palette) throw new Error('decodeIndexedPng: palette PNG without a PLTE chunk');
   const compressed = new Uint8Array(idat.reduce((n, c) => n + c.length, 0));
   idat.reduce((o, c) => (compressed.set(c, o), o + c.length), 0);
@@ -168,29 +199,46 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
  * Encodes per-pixel indices as an 8-bit palette PNG (VOC's mask format): `indices` row-major, one byte per
  * pixel, each < `palette.length` (≤ 256 colors). Rows use filter 0 (label maps compress well as they are).
  */
-export function encodeIndexedPng(indices: Uint8Array, width: number, height: number, palette: readonly Rgb[], deflate: ZlibFn): Uint8Array {
+export function encodeIndexedPng(
+  indices: Uint8Array,
+  width: number,
+  height: number,
+  palette: readonly Rgb[],
+  deflate: ZlibFn,
+): Uint8Array {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`encodeIndexedPng: width and height must be positive integers, got ${width}x${height}`);
   }
   if (!(indices instanceof Uint8Array) || indices.length !== width * height) {
-    throw new Error(`encodeIndexedPng: indices must be a Uint8Array of ${width}x${height} = ${width * height} values, got ${indices?.length}`);
+    throw new Error(
+      `encodeIndexedPng: indices must be a Uint8Array of ${width}x${height} = ${width * height} values, got ${indices?.length}`,
+    );
   }
   if (!Array.isArray(palette) || palette.length < 1 || palette.length > 256) {
     throw new Error(`encodeIndexedPng: palette must have 1 to 256 colors, got ${palette?.length}`);
   }
   let max = 0;
   for (let i = 0; i < indices.length; i++) if (indices[i]! > max) max = indices[i]!;
-  if (max >= palette.length) throw new Error(`encodeIndexedPng: index ${max} is outside the palette of ${palette.length} colors`);
+  if (max >= palette.length)
+    throw new Error(`encodeIndexedPng: index ${max} is outside the palette of ${palette.length} colors`);
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
   v.setUint32(4, height);
   ihdr.set([8, 3, 0, 0, 0], 8);
   const plte = new Uint8Array(palette.length * 3);
-  palette.forEach((c, i) => plte.set(c, i * 3));
+  palette.forEach((c, i) => {
+    plte.set(c, i * 3);
+  });
   const raw = new Uint8Array((width + 1) * height);
   for (let y = 0; y < height; y++) raw.set(indices.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('PLTE', plte), chunk('IDAT', deflate(raw)), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from(SIGNATURE),
+    chunk('IHDR', ihdr),
+    chunk('PLTE', plte),
+    chunk('IDAT', deflate(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
   return out;

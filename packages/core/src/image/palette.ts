@@ -6,7 +6,8 @@ import type { Rgb } from './pixels.js';
  * index 255 (the object border, "void") is `[224, 224, 192]`.
  */
 export function vocPalette(n = 256): Rgb[] {
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`vocPalette: n must be an integer in [1, 256], got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new Error(`vocPalette: n must be an integer in [1, 256], got ${n}`);
   const out: Rgb[] = [];
   for (let i = 0; i < n; i++) {
     let r = 0;

@@ -25,8 +25,14 @@ export interface PixelImageLike {
 
 /** Checks a pixel buffer and returns it with its channel count. */
 export function toPixelImage(image: PixelImageLike, fn = 'toPixelImage'): PixelImage {
-  if (!image || typeof image !== 'object' || !(image.data instanceof Uint8Array || image.data instanceof Uint8ClampedArray)) {
-    throw new Error(`${fn}: image must be { width, height, data: Uint8Array | Uint8ClampedArray }, got ${image === null ? 'null' : typeof image}`);
+  if (
+    !image ||
+    typeof image !== 'object' ||
+    !(image.data instanceof Uint8Array || image.data instanceof Uint8ClampedArray)
+  ) {
+    throw new Error(
+      `${fn}: image must be { width, height, data: Uint8Array | Uint8ClampedArray }, got ${image === null ? 'null' : typeof image}`,
+    );
   }
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -37,7 +43,9 @@ export function toPixelImage(image: PixelImageLike, fn = 'toPixelImage'): PixelI
     throw new Error(`${fn}: ${data.length} bytes is not 1, 2, 3 or 4 channels of a ${width}x${height} image`);
   }
   if (data.length !== width * height * channels) {
-    throw new Error(`${fn}: a ${width}x${height}x${channels} image needs ${width * height * channels} bytes, got ${data.length}`);
+    throw new Error(
+      `${fn}: a ${width}x${height}x${channels} image needs ${width * height * channels} bytes, got ${data.length}`,
+    );
   }
   return { width, height, channels: channels as PixelImage['channels'], data };
 }
@@ -49,7 +57,8 @@ export function toPixelImage(image: PixelImageLike, fn = 'toPixelImage'): PixelI
  */
 export function convertChannels(image: PixelImageLike, channels: 1 | 2 | 3 | 4): PixelImage {
   const src = toPixelImage(image, 'convertChannels');
-  if (![1, 2, 3, 4].includes(channels)) throw new Error(`convertChannels: channels must be 1, 2, 3 or 4, got ${channels}`);
+  if (![1, 2, 3, 4].includes(channels))
+    throw new Error(`convertChannels: channels must be 1, 2, 3 or 4, got ${channels}`);
   if (src.channels === channels) return src;
   const n = src.width * src.height;
   const out = new Uint8Array(n * channels);
@@ -90,7 +99,8 @@ export interface ImageToTensorOptions {
 /** A pixel buffer (RGBA `ImageData`, sharp's raw output, ...) as an `[H, W, C]` tensor. */
 export function imageToTensor(image: PixelImageLike, options: ImageToTensorOptions = {}): tf.Tensor3D {
   const dtype = options.dtype ?? 'int32';
-  if (dtype !== 'int32' && dtype !== 'float32') throw new Error(`imageToTensor: dtype must be 'int32' or 'float32', got '${String(dtype)}'`);
+  if (dtype !== 'int32' && dtype !== 'float32')
+    throw new Error(`imageToTensor: dtype must be 'int32' or 'float32', got '${String(dtype)}'`);
   const px = convertChannels(toPixelImage(image, 'imageToTensor'), options.channels ?? 3);
   const shape: [number, number, number] = [px.height, px.width, px.channels];
   if (dtype === 'int32') return tf.tensor3d(Int32Array.from(px.data), shape, 'int32');
@@ -110,8 +120,14 @@ export interface TensorToImageOptions {
 }
 
 function checkImageTensor(fn: string, t: tf.Tensor): void {
-  if (!(t instanceof tf.Tensor) || (t.rank !== 2 && t.rank !== 3) || (t.rank === 3 && ![1, 2, 3, 4].includes(t.shape[2]!))) {
-    throw new Error(`${fn}: image must be a tensor [H, W] or [H, W, C] with C in 1..4, got ${t instanceof tf.Tensor ? `shape [${t.shape}]` : typeof t}`);
+  if (
+    !(t instanceof tf.Tensor) ||
+    (t.rank !== 2 && t.rank !== 3) ||
+    (t.rank === 3 && ![1, 2, 3, 4].includes(t.shape[2]!))
+  ) {
+    throw new Error(
+      `${fn}: image must be a tensor [H, W] or [H, W, C] with C in 1..4, got ${t instanceof tf.Tensor ? `shape [${t.shape}]` : typeof t}`,
+    );
   }
   if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool') {
     throw new Error(`${fn}: image dtype must be float32, int32 or bool, got ${t.dtype}`);
@@ -125,7 +141,12 @@ function valuesToImage(t: tf.Tensor, values: ArrayLike<number>, options: TensorT
     const v = Math.round(values[i]! * scale);
     data[i] = v < 0 ? 0 : v > 255 ? 255 : Number.isNaN(v) ? 0 : v;
   }
-  const px: PixelImage = { height: t.shape[0]!, width: t.shape[1]!, channels: (t.rank === 2 ? 1 : t.shape[2]) as PixelImage['channels'], data };
+  const px: PixelImage = {
+    height: t.shape[0]!,
+    width: t.shape[1]!,
+    channels: (t.rank === 2 ? 1 : t.shape[2]) as PixelImage['channels'],
+    data,
+  };
   return options.channels ? convertChannels(px, options.channels) : px;
 }
 
@@ -134,7 +155,10 @@ function valuesToImage(t: tf.Tensor, values: ArrayLike<number>, options: TensorT
  * {@link TensorToImageOptions.inputScale}), rounded to nearest and clipped (NaN → 0). Reads the data
  * asynchronously (works on every backend without blocking).
  */
-export async function tensorToImage(image: tf.Tensor, options: TensorToImageOptions = {}): Promise<PixelImage> {
+export async function tensorToImage(
+  image: tf.Tensor,
+  options: TensorToImageOptions = {},
+): Promise<PixelImage> {
   checkImageTensor('tensorToImage', image);
   return valuesToImage(image, await image.data(), options);
 }

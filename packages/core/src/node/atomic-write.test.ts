@@ -22,6 +22,13 @@ describe('writeFileAtomic', () => {
     expect(await readdir(dir)).toEqual(['h.json']);
   });
 
+  it('creates missing parent folders', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'a', 'b', 'c.txt');
+    await writeFileAtomic(file, 'deep');
+    expect(await readFile(file, 'utf8')).toBe('deep');
+  });
+
   it('keeps the old file and removes its temporary file when the rename fails', async () => {
     const dir = await tempDir();
     const target = path.join(dir, 'taken');

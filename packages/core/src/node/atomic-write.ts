@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Is `name` a temporary file of {@link writeFileAtomic} (never a finished file)? */
@@ -21,11 +21,13 @@ export function atomicTempPath(file: string): string {
  * `.<name>.tmp-<pid>-<random>` in the same directory, is flushed to disk (fsync), and is renamed over
  * `file` (atomic within one file system); then the directory is fsynced so the rename itself is durable
  * (skipped where directories cannot be opened, as on Windows). The temporary file is removed on failure.
+ * Missing parent folders are created.
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   if (typeof file !== 'string' || file === '')
     throw new Error(`writeFileAtomic: file must be a non-empty path, got ${String(file)}`);
   const dir = path.dirname(path.resolve(file));
+  await mkdir(dir, { recursive: true });
   const tmp = atomicTempPath(file);
   try {
     const handle = await open(tmp, 'w');

@@ -10,7 +10,15 @@ import { colorizeLabels } from '../image/colorize-labels.js';
 import { DEFAULT_BOX_COLORS } from '../image/draw-boxes.js';
 import { initBackend } from '../index.node.js';
 import { expectNoLeaks } from '../testing/index.js';
-import { encodeImageFile, readImage, readLabelPng, saveBoxes, saveGrid, writeImage, writeLabelPng } from './image-file.js';
+import {
+  encodeImageFile,
+  readImage,
+  readLabelPng,
+  saveBoxes,
+  saveGrid,
+  writeImage,
+  writeLabelPng,
+} from './image-file.js';
 
 // Fixtures, made by fixtures/data/make_image_fixture.py (Pillow): chelsea-64x43.png (CC0, see
 // fixtures/data/LICENSES.md) with the values Pillow decodes from it (chelsea-64x43.json), and a VOC-style
@@ -26,7 +34,11 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** A [h, w, 3] int32 image with varied bytes. */
 function pattern(h: number, w: number): tf.Tensor3D {
-  return tf.tensor3d(Int32Array.from({ length: h * w * 3 }, (_, i) => (i * 53 + (i >> 3)) % 256), [h, w, 3], 'int32');
+  return tf.tensor3d(
+    Int32Array.from({ length: h * w * 3 }, (_, i) => (i * 53 + (i >> 3)) % 256),
+    [h, w, 3],
+    'int32',
+  );
 }
 
 async function pixel(path: string, x: number, y: number): Promise<number[]> {
@@ -61,7 +73,14 @@ describe('readImage / writeImage', () => {
     const back = await readImage(png);
     expect(Array.from(back.dataSync())).toEqual(Array.from(img.dataSync()));
 
-    const gray = tf.tensor2d([[0, 1, 2], [253, 254, 255]], undefined, 'int32');
+    const gray = tf.tensor2d(
+      [
+        [0, 1, 2],
+        [253, 254, 255],
+      ],
+      undefined,
+      'int32',
+    );
     const grayPath = join(dir, 'gray.png');
     await writeImage(grayPath, gray);
     expect((await sharp(grayPath).metadata()).channels).toBe(1);
@@ -86,16 +105,30 @@ describe('readImage / writeImage', () => {
 
   it('names the bad path or file', async () => {
     const img = pattern(2, 2);
-    await expect(writeImage(join(dir, 'x.bmp'), img)).rejects.toThrow(/writeImage: cannot tell the format of '.*x\.bmp': the extension must be \.png, \.jpg or \.jpeg/);
-    await expect(readImage(join(dir, 'missing.png'))).rejects.toThrow(/readImage: cannot decode '.*missing\.png': /);
-    await expect(writeImage(join(dir, 'q.jpg'), img, { quality: 0 })).rejects.toThrow(/writeImage: quality must be an integer in \[1, 100\], got 0/);
+    await expect(writeImage(join(dir, 'x.bmp'), img)).rejects.toThrow(
+      /writeImage: cannot tell the format of '.*x\.bmp': the extension must be \.png, \.jpg or \.jpeg/,
+    );
+    await expect(readImage(join(dir, 'missing.png'))).rejects.toThrow(
+      /readImage: cannot decode '.*missing\.png': /,
+    );
+    await expect(writeImage(join(dir, 'q.jpg'), img, { quality: 0 })).rejects.toThrow(
+      /writeImage: quality must be an integer in \[1, 100\], got 0/,
+    );
     img.dispose();
   });
 });
 
 describe('label PNGs', () => {
   it('writes VOC-style palette PNGs and reads the indices back, 255 included', async () => {
-    const labels = tf.tensor2d([[0, 1, 2, 255], [20, 15, 0, 255], [7, 7, 7, 7]], undefined, 'int32');
+    const labels = tf.tensor2d(
+      [
+        [0, 1, 2, 255],
+        [20, 15, 0, 255],
+        [7, 7, 7, 7],
+      ],
+      undefined,
+      'int32',
+    );
     const path = join(dir, 'mask.png');
     await writeLabelPng(path, labels);
     const meta = await sharp(path).metadata();
@@ -106,7 +139,9 @@ describe('label PNGs', () => {
     // Viewers see the VOC colors: sharp expands the palette.
     expect(await pixel(path, 3, 0)).toEqual([224, 224, 192]);
     expect(await pixel(path, 1, 0)).toEqual([128, 0, 0]);
-    await expect(writeLabelPng(join(dir, 'bad.png'), tf.tensor2d([[300]], undefined, 'int32'))).rejects.toThrow(
+    await expect(
+      writeLabelPng(join(dir, 'bad.png'), tf.tensor2d([[300]], undefined, 'int32')),
+    ).rejects.toThrow(
       /writeLabelPng: label 300 at flat index 0 is not an integer in \[0, 255\] \(the palette's range\)/,
     );
     tf.dispose([labels, back]);
@@ -121,16 +156,31 @@ describe('label PNGs', () => {
   });
 
   it('reads RGB masks through the palette and grayscale masks as values', async () => {
-    const labels = tf.tensor2d([[0, 3], [255, 20]], undefined, 'int32');
+    const labels = tf.tensor2d(
+      [
+        [0, 3],
+        [255, 20],
+      ],
+      undefined,
+      'int32',
+    );
     const rgbPath = join(dir, 'mask-rgb.png');
     const colors = colorizeLabels(labels);
     await writeImage(rgbPath, colors);
-    expect((await readLabelPng(rgbPath)).arraySync()).toEqual([[0, 3], [255, 20]]);
+    expect((await readLabelPng(rgbPath)).arraySync()).toEqual([
+      [0, 3],
+      [255, 20],
+    ]);
     const grayPath = join(dir, 'mask-gray.png');
     await writeImage(grayPath, labels);
-    expect((await readLabelPng(await readFile(grayPath))).arraySync()).toEqual([[0, 3], [255, 20]]);
+    expect((await readLabelPng(await readFile(grayPath))).arraySync()).toEqual([
+      [0, 3],
+      [255, 20],
+    ]);
     await writeFile(join(dir, 'not.png'), 'hello');
-    await expect(readLabelPng(join(dir, 'not.png'))).rejects.toThrow(/readLabelPng: '.*not\.png' is not a PNG file/);
+    await expect(readLabelPng(join(dir, 'not.png'))).rejects.toThrow(
+      /readLabelPng: '.*not\.png' is not a PNG file/,
+    );
     tf.dispose([labels, colors]);
   });
 });
@@ -140,8 +190,13 @@ describe('saveBoxes / saveGrid', () => {
     const image = tf.fill([60, 80, 3], 200, 'int32') as tf.Tensor3D;
     const path = join(dir, 'boxes.png');
     // Normalized corners: box 1 covers columns 8..39, rows 6..53; box 2 columns 48..75, rows 30..47.
-    const boxes = tf.tensor2d([[0.1, 0.1, 0.5, 0.9], [0.6, 0.5, 0.95, 0.8]]);
-    await expectNoLeaks(() => saveBoxes(path, image, boxes, { labels: ['cat', 'dog'], scores: [0.9, 0.25], lineWidth: 2 }));
+    const boxes = tf.tensor2d([
+      [0.1, 0.1, 0.5, 0.9],
+      [0.6, 0.5, 0.95, 0.8],
+    ]);
+    await expectNoLeaks(() =>
+      saveBoxes(path, image, boxes, { labels: ['cat', 'dog'], scores: [0.9, 0.25], lineWidth: 2 }),
+    );
     const [blue, green] = [[...DEFAULT_BOX_COLORS[0]!], [...DEFAULT_BOX_COLORS[1]!]];
     expect(await pixel(path, 8, 53)).toEqual(blue); // bottom-left corner of box 1
     expect(await pixel(path, 39, 50)).toEqual(blue); // right edge
@@ -152,7 +207,10 @@ describe('saveBoxes / saveGrid', () => {
     expect(await pixel(path, 75, 47)).toEqual(green);
     expect(await pixel(path, 60, 45)).toEqual([200, 200, 200]);
     // The tag of box 1 (top-left at (8, 6), 14 px high) holds white text: some of its pixels are not blue.
-    const { data } = await sharp(path).extract({ left: 8, top: 6, width: 40, height: 14 }).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(path)
+      .extract({ left: 8, top: 6, width: 40, height: 14 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     let light = 0;
     for (let i = 0; i < data.length; i += 3) if (data[i]! > 150 && data[i + 1]! > 150) light++;
     expect(light).toBeGreaterThan(10);

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { type LabelsFromColorsOptions, labelsFromColors } from '../image/colorize-labels.js';
 import { boxesSvg, type DrawBoxesOptions, drawBoxes } from '../image/draw-boxes.js';
-import { gridTitlesSvg, imageGrid, type ImageGridOptions } from '../image/image-grid.js';
+import { gridTitlesSvg, type ImageGridOptions, imageGrid } from '../image/image-grid.js';
 import { decodeIndexedPng, encodeIndexedPng } from '../image/indexed-png.js';
 import { vocPalette } from '../image/palette.js';
 import {
@@ -33,7 +33,9 @@ function describeSource(source: ImageSource): string {
 
 async function decodeRaw(fn: string, source: ImageSource): Promise<PixelImage> {
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
-    throw new Error(`${fn}: source must be a file path or a Uint8Array of encoded bytes, got ${source === null ? 'null' : typeof source}`);
+    throw new Error(
+      `${fn}: source must be a file path or a Uint8Array of encoded bytes, got ${source === null ? 'null' : typeof source}`,
+    );
   }
   try {
     const { data, info } = await sharp(source).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -50,7 +52,10 @@ async function decodeRaw(fn: string, source: ImageSource): Promise<PixelImage> {
  * orientation is not applied (as PIL and torchvision's `read_image` do not). Palette PNGs are expanded to
  * colors: use {@link readLabelPng} for label maps.
  */
-export async function readImage(source: ImageSource, options: ImageToTensorOptions = {}): Promise<tf.Tensor3D> {
+export async function readImage(
+  source: ImageSource,
+  options: ImageToTensorOptions = {},
+): Promise<tf.Tensor3D> {
   return imageToTensor(await decodeRaw('readImage', source), options);
 }
 
@@ -63,7 +68,11 @@ export interface EncodeImageFileOptions {
   inputScale?: number;
 }
 
-async function pixelsOf(fn: string, image: tf.Tensor | PixelImageLike, inputScale?: number): Promise<PixelImage> {
+async function pixelsOf(
+  fn: string,
+  image: tf.Tensor | PixelImageLike,
+  inputScale?: number,
+): Promise<PixelImage> {
   return image instanceof tf.Tensor ? tensorToImage(image, { inputScale }) : toPixelImage(image, fn);
 }
 
@@ -71,10 +80,19 @@ function rawInput(px: PixelImage) {
   return sharp(px.data, { raw: { width: px.width, height: px.height, channels: px.channels } });
 }
 
-async function encodePixels(fn: string, px: PixelImage, format: ImageFormat, quality: number): Promise<Buffer> {
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new Error(`${fn}: quality must be an integer in [1, 100], got ${quality}`);
+async function encodePixels(
+  fn: string,
+  px: PixelImage,
+  format: ImageFormat,
+  quality: number,
+): Promise<Buffer> {
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new Error(`${fn}: quality must be an integer in [1, 100], got ${quality}`);
   // JPEG has no alpha channel: drop it (not composited), as PIL refuses to and torchvision drops it.
-  const src = format === 'jpeg' && (px.channels === 2 || px.channels === 4) ? convertChannels(px, px.channels === 2 ? 1 : 3) : px;
+  const src =
+    format === 'jpeg' && (px.channels === 2 || px.channels === 4)
+      ? convertChannels(px, px.channels === 2 ? 1 : 3)
+      : px;
   let pipeline = rawInput(src);
   // Without this sharp writes one-channel input as RGB.
   if (src.channels <= 2) pipeline = pipeline.toColourspace('b-w');
@@ -85,9 +103,19 @@ async function encodePixels(fn: string, px: PixelImage, format: ImageFormat, qua
  * Encodes an `[H, W]` / `[H, W, C]` tensor (int32 bytes, or float32 in [0, 1]; rounded and clipped as
  * `tensorToImage` does) or a pixel buffer as PNG (lossless; gray stays gray, alpha kept) or JPEG.
  */
-export async function encodeImageFile(image: tf.Tensor | PixelImageLike, format: ImageFormat, options: EncodeImageFileOptions = {}): Promise<Buffer> {
-  if (format !== 'png' && format !== 'jpeg') throw new Error(`encodeImageFile: format must be 'png' or 'jpeg', got '${String(format)}'`);
-  return encodePixels('encodeImageFile', await pixelsOf('encodeImageFile', image, options.inputScale), format, options.quality ?? 90);
+export async function encodeImageFile(
+  image: tf.Tensor | PixelImageLike,
+  format: ImageFormat,
+  options: EncodeImageFileOptions = {},
+): Promise<Buffer> {
+  if (format !== 'png' && format !== 'jpeg')
+    throw new Error(`encodeImageFile: format must be 'png' or 'jpeg', got '${String(format)}'`);
+  return encodePixels(
+    'encodeImageFile',
+    await pixelsOf('encodeImageFile', image, options.inputScale),
+    format,
+    options.quality ?? 90,
+  );
 }
 
 function formatOf(fn: string, path: string): ImageFormat {
@@ -107,7 +135,11 @@ async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
  * Writes an image tensor or pixel buffer to `path` as PNG or JPEG, chosen by the extension (.png, .jpg,
  * .jpeg), creating missing folders. A PNG round-trips int32 byte tensors exactly through {@link readImage}.
  */
-export async function writeImage(path: string, image: tf.Tensor | PixelImageLike, options: EncodeImageFileOptions = {}): Promise<void> {
+export async function writeImage(
+  path: string,
+  image: tf.Tensor | PixelImageLike,
+  options: EncodeImageFileOptions = {},
+): Promise<void> {
   const format = formatOf('writeImage', path);
   const px = await pixelsOf('writeImage', image, options.inputScale);
   await writeBytes(path, await encodePixels('writeImage', px, format, options.quality ?? 90));
@@ -123,16 +155,24 @@ const deflate = (d: Uint8Array) => new Uint8Array(deflateSync(d, { level: 9 }));
  * - 1–8-bit grayscale PNGs give their gray values;
  * - RGB(A) PNGs are mapped back through a palette with `labelsFromColors` (default VOC's; see its options).
  */
-export async function readLabelPng(source: ImageSource, options: LabelsFromColorsOptions = {}): Promise<tf.Tensor2D> {
+export async function readLabelPng(
+  source: ImageSource,
+  options: LabelsFromColorsOptions = {},
+): Promise<tf.Tensor2D> {
   let bytes: Uint8Array;
   try {
     bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
   } catch (err) {
     throw new Error(`readLabelPng: cannot read ${describeSource(source)}: ${(err as Error).message}`);
   }
-  if (!(bytes instanceof Uint8Array)) throw new Error(`readLabelPng: source must be a file path or a Uint8Array, got ${typeof source}`);
-  const isPng = bytes.length > 29 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  if (!isPng) throw new Error(`readLabelPng: ${describeSource(source)} is not a PNG file (label maps must be lossless)`);
+  if (!(bytes instanceof Uint8Array))
+    throw new Error(`readLabelPng: source must be a file path or a Uint8Array, got ${typeof source}`);
+  const isPng =
+    bytes.length > 29 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  if (!isPng)
+    throw new Error(
+      `readLabelPng: ${describeSource(source)} is not a PNG file (label maps must be lossless)`,
+    );
   const bitDepth = bytes[24]!;
   const colorType = bytes[25]!;
   if (colorType === 3 || (colorType === 0 && bitDepth <= 8)) {
@@ -156,10 +196,20 @@ export interface WriteLabelPngOptions {
  * Writes `[H, W]` (or `[H, W, 1]`) integer class indices as an 8-bit palette PNG, VOC's mask format:
  * the file keeps the indices (read back exactly by {@link readLabelPng}) and shows as colors in any viewer.
  */
-export async function writeLabelPng(path: string, labels: tf.Tensor, options: WriteLabelPngOptions = {}): Promise<void> {
-  if (typeof path !== 'string' || extname(path).toLowerCase() !== '.png') throw new Error(`writeLabelPng: path must end in .png, got '${String(path)}'`);
-  if (!(labels instanceof tf.Tensor) || !(labels.rank === 2 || (labels.rank === 3 && labels.shape[2] === 1))) {
-    throw new Error(`writeLabelPng: labels must be a tensor [H, W] or [H, W, 1] of class indices, got ${labels instanceof tf.Tensor ? `shape [${labels.shape}]` : typeof labels}`);
+export async function writeLabelPng(
+  path: string,
+  labels: tf.Tensor,
+  options: WriteLabelPngOptions = {},
+): Promise<void> {
+  if (typeof path !== 'string' || extname(path).toLowerCase() !== '.png')
+    throw new Error(`writeLabelPng: path must end in .png, got '${String(path)}'`);
+  if (
+    !(labels instanceof tf.Tensor) ||
+    !(labels.rank === 2 || (labels.rank === 3 && labels.shape[2] === 1))
+  ) {
+    throw new Error(
+      `writeLabelPng: labels must be a tensor [H, W] or [H, W, 1] of class indices, got ${labels instanceof tf.Tensor ? `shape [${labels.shape}]` : typeof labels}`,
+    );
   }
   const palette = options.palette ?? vocPalette(256);
   const values = await labels.data();
@@ -167,7 +217,9 @@ export async function writeLabelPng(path: string, labels: tf.Tensor, options: Wr
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isInteger(v) || v < 0 || v >= palette.length) {
-      throw new Error(`writeLabelPng: label ${v} at flat index ${i} is not an integer in [0, ${palette.length - 1}] (the palette's range)`);
+      throw new Error(
+        `writeLabelPng: label ${v} at flat index ${i} is not an integer in [0, ${palette.length - 1}] (the palette's range)`,
+      );
     }
     indices[i] = v;
   }
@@ -207,9 +259,18 @@ export async function saveBoxes(
 ): Promise<void> {
   const format = formatOf('saveBoxes', path);
   const text = options.text ?? 'svg';
-  if (!['svg', 'bitmap', 'none'].includes(text)) throw new Error(`saveBoxes: text must be 'svg', 'bitmap' or 'none', got '${String(text)}'`);
+  if (!['svg', 'bitmap', 'none'].includes(text))
+    throw new Error(`saveBoxes: text must be 'svg', 'bitmap' or 'none', got '${String(text)}'`);
   let px = drawBoxes(image, boxes, { ...options, text: text === 'bitmap' ? 'bitmap' : 'none' });
-  if (text === 'svg') px = await overlay(px, boxesSvg(px.width, px.height, boxes, { ...options, text: 'none', parts: { rects: false, tags: false, text: true } }));
+  if (text === 'svg')
+    px = await overlay(
+      px,
+      boxesSvg(px.width, px.height, boxes, {
+        ...options,
+        text: 'none',
+        parts: { rects: false, tags: false, text: true },
+      }),
+    );
   await writeBytes(path, await encodePixels('saveBoxes', px, format, options.quality ?? 90));
 }
 
@@ -224,14 +285,23 @@ export interface SaveGridOptions extends Omit<ImageGridOptions, 'text'> {
  * d2l's `show_images` as a file: lays `images` out in a grid (see `imageGrid`) with optional titles and
  * writes PNG/JPEG by the extension of `path`.
  */
-export async function saveGrid(path: string, images: readonly (tf.Tensor | PixelImageLike)[], options: SaveGridOptions = {}): Promise<void> {
+export async function saveGrid(
+  path: string,
+  images: readonly (tf.Tensor | PixelImageLike)[],
+  options: SaveGridOptions = {},
+): Promise<void> {
   const format = formatOf('saveGrid', path);
   const text = options.text ?? 'svg';
-  if (!['svg', 'bitmap', 'none'].includes(text)) throw new Error(`saveGrid: text must be 'svg', 'bitmap' or 'none', got '${String(text)}'`);
+  if (!['svg', 'bitmap', 'none'].includes(text))
+    throw new Error(`saveGrid: text must be 'svg', 'bitmap' or 'none', got '${String(text)}'`);
   const gridOptions: ImageGridOptions = { ...options, text: text === 'bitmap' ? 'bitmap' : 'none' };
   let px = imageGrid(images, gridOptions);
   if (text === 'svg' && options.titles?.some((t) => t)) {
-    const sizes = images.map((im) => (im instanceof tf.Tensor ? { width: im.shape[1]!, height: im.shape[0]! } : { width: im.width, height: im.height }));
+    const sizes = images.map((im) =>
+      im instanceof tf.Tensor
+        ? { width: im.shape[1]!, height: im.shape[0]! }
+        : { width: im.width, height: im.height },
+    );
     px = await overlay(px, gridTitlesSvg(sizes, gridOptions));
   }
   await writeBytes(path, await encodePixels('saveGrid', px, format, options.quality ?? 90));

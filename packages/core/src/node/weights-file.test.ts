@@ -97,7 +97,8 @@ describe('readSafetensorsFile / writeSafetensorsFile', () => {
       `readSafetensorsFile(${bad}): parseSafetensors: the file has 4 bytes`,
     );
     await expect(readSafetensorsFile(path.join(dir, 'none.safetensors'))).rejects.toThrow(/ENOENT/);
-    const target = path.join(dir, 'missing-folder', 'x.safetensors');
+    // A path below a regular file cannot be created.
+    const target = path.join(bad, 'x.safetensors');
     await expect(writeSafetensorsFile(target, {})).rejects.toThrow(
       `writeSafetensorsFile: cannot write ${target}`,
     );

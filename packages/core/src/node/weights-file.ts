@@ -39,8 +39,8 @@ export async function readSafetensorsFile(file: string): Promise<ParsedSafetenso
 /**
  * Writes tensors as a safetensors file (see `serializeSafetensors` for dtypes and layout), atomically: the
  * bytes go to a temporary file `.<name>.tmp-<pid>-<random>` in the same folder, are flushed (fsync) and renamed
- * over `file`, so `file` is never left half-written; the temporary file is removed on failure. The folder must
- * exist (as for `torch.save`).
+ * over `file`, so `file` is never left half-written; the temporary file is removed on failure. Missing
+ * folders are created.
  */
 export async function writeSafetensorsFile(
   file: string,

@@ -29,14 +29,18 @@ async function loadNodeWebgpu(options: Parameters<Platform['loaders']['webgpu']>
         "WebGPU in Node needs the 'webgpu' package (Dawn): npm install webgpu @tensorflow/tfjs-backend-webgpu@^4.22.0",
       );
     }
-    throw new BackendUnavailableError('webgpu', `the 'webgpu' package (Dawn) failed to load: ${(err as Error).message}`);
+    throw new BackendUnavailableError(
+      'webgpu',
+      `the 'webgpu' package (Dawn) failed to load: ${(err as Error).message}`,
+    );
   }
   const g = globalThis as { navigator?: { gpu?: unknown } };
   if (!g.navigator?.gpu) {
     Object.assign(globalThis, dawn.globals);
     const gpu = dawn.create([]);
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    else
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   }
   return loadWebgpuWith(g.navigator?.gpu as never, options, 'Dawn created no navigator.gpu');
 }
@@ -54,7 +58,10 @@ export const nodePlatform: Platform = {
           return { package: pkg, tfjs: namedExports(mod).version?.['tfjs-core'] ?? 'unknown' };
         } catch (err) {
           if (!isMissingModule(err, pkg)) {
-            throw new BackendUnavailableError('tensorflow', `'${pkg}' is installed but failed to load: ${(err as Error).message}`);
+            throw new BackendUnavailableError(
+              'tensorflow',
+              `'${pkg}' is installed but failed to load: ${(err as Error).message}`,
+            );
           }
           tried.push(pkg);
         }
@@ -72,4 +79,3 @@ export const nodePlatform: Platform = {
     cpu: loadCpu,
   },
 };
-

@@ -23,10 +23,15 @@ const announced = new Set<string>();
  * }
  */
 export async function testBackends(options: TestBackendsOptions = {}): Promise<BackendName[]> {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CV_TEST_BACKENDS;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.CV_TEST_BACKENDS;
   const candidates =
-    options.candidates ?? (env ? (env.split(',').map((s) => s.trim()) as BackendName[]) : (['cpu', 'wasm', 'webgpu'] as BackendName[]));
-  const required = options.required ?? (['cpu', 'wasm'] as BackendName[]).filter((b) => candidates.includes(b));
+    options.candidates ??
+    (env
+      ? (env.split(',').map((s) => s.trim()) as BackendName[])
+      : (['cpu', 'wasm', 'webgpu'] as BackendName[]));
+  const required =
+    options.required ?? (['cpu', 'wasm'] as BackendName[]).filter((b) => candidates.includes(b));
   const available: BackendName[] = [];
   for (const name of candidates) {
     try {

@@ -17,7 +17,9 @@ function flatten(x: Numeric): { values: Float64Array; shape: number[] | undefine
   // Plain arrays are compared in float64, as given (no rounding through a float32 tensor).
   const shape: number[] = [];
   for (let level: unknown = x; Array.isArray(level); level = level[0]) shape.push(level.length);
-  const values = (Array.isArray(x) ? (x as unknown[]).flat(Number.POSITIVE_INFINITY) : Array.from(x as ArrayLike<number>)) as number[];
+  const values = (
+    Array.isArray(x) ? (x as unknown[]).flat(Number.POSITIVE_INFINITY) : Array.from(x as ArrayLike<number>)
+  ) as number[];
   return { values: Float64Array.from(values), shape: Array.isArray(x) ? shape : [values.length] };
 }
 
@@ -48,7 +50,11 @@ export function maxDifference(actual: Numeric, expected: Numeric) {
 export function expectClose(actual: Numeric, expected: Numeric, options: CloseOptions = {}): void {
   const { rtol = 1e-5, atol = 1e-6, what = 'value' } = options;
   const { actual: a, expected: e, maxAbs, maxRel } = maxDifference(actual, expected);
-  if (a.shape && e.shape && (a.shape.length !== e.shape.length || a.shape.some((d, i) => d !== e.shape![i]))) {
+  if (
+    a.shape &&
+    e.shape &&
+    (a.shape.length !== e.shape.length || a.shape.some((d, i) => d !== e.shape![i]))
+  ) {
     throw new Error(`expectClose(${what}): shape [${a.shape}] differs from expected [${e.shape}]`);
   }
   if (a.values.length !== e.values.length) {

@@ -23,13 +23,21 @@ export interface GradCheckReport {
  * (or a tensor, which is summed). Keep shapes tiny: each element costs two evaluations of `f`.
  * Throws on the first element out of tolerance; leaks no tensor.
  */
-export function gradCheck(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], options: GradCheckOptions = {}): GradCheckReport {
+export function gradCheck(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  options: GradCheckOptions = {},
+): GradCheckReport {
   const { eps = 1e-2, rtol = 1e-2, atol = 1e-3, maxElements, what = 'f' } = options;
   const scalarF = (...xs: tf.Tensor[]) => {
     const y = f(...xs);
     return y.rank === 0 ? y : tf.sum(y);
   };
-  const analytic = tf.tidy(() => tf.grads(scalarF)(inputs).map((g) => g.dataSync().slice()));
+  const analytic = tf.tidy(() =>
+    tf
+      .grads(scalarF)(inputs)
+      .map((g) => g.dataSync().slice()),
+  );
   let checked = 0;
   let maxAbsError = 0;
   let maxRelError = 0;

@@ -10,7 +10,10 @@ export function countTensors(): number {
  * the tensors it returns (and `keep` more that the caller owns on purpose, such as new variables).
  * Returns what `fn` returned.
  */
-export async function expectNoLeaks<T>(fn: () => T | Promise<T>, options: { keep?: number; what?: string } = {}): Promise<T> {
+export async function expectNoLeaks<T>(
+  fn: () => T | Promise<T>,
+  options: { keep?: number; what?: string } = {},
+): Promise<T> {
   const before = tf.memory().numTensors;
   const result = await fn();
   const returned = countReturned(result);

@@ -19,7 +19,9 @@ describe('expectClose', () => {
   });
 
   it('rejects different shapes', () => {
-    expect(() => expectClose(tf.zeros([2, 3]), tf.zeros([3, 2]))).toThrow(/shape \[2,3\] differs from expected \[3,2\]/);
+    expect(() => expectClose(tf.zeros([2, 3]), tf.zeros([3, 2]))).toThrow(
+      /shape \[2,3\] differs from expected \[3,2\]/,
+    );
   });
 
   it('reports the largest differences', () => {
@@ -38,10 +40,13 @@ describe('expectNoLeaks', () => {
 
   it('catches a leaked intermediate', async () => {
     await expect(
-      expectNoLeaks(() => {
-        tf.ones([3]); // leaked
-        return 1;
-      }, { what: 'leaky' }),
+      expectNoLeaks(
+        () => {
+          tf.ones([3]); // leaked
+          return 1;
+        },
+        { what: 'leaky' },
+      ),
     ).rejects.toThrow(/expectNoLeaks\(leaky\): leaked 1 tensor/);
   });
 });
@@ -65,7 +70,10 @@ describe('gradCheck', () => {
   });
 
   it('leaks nothing', async () => {
-    const x = tf.tensor([[0.1, 0.2], [0.3, 0.4]]);
+    const x = tf.tensor([
+      [0.1, 0.2],
+      [0.3, 0.4],
+    ]);
     await expectNoLeaks(() => gradCheck((a) => tf.sum(tf.exp(a)), [x], { maxElements: 2 }));
   });
 });
@@ -74,6 +82,8 @@ describe('testBackends', () => {
   it('returns the required backends here and refuses a missing required one', async () => {
     const names = await testBackends({ candidates: ['cpu', 'wasm'] });
     expect(names).toEqual(['cpu', 'wasm']);
-    await expect(testBackends({ candidates: ['tensorflow'], required: ['tensorflow'] })).rejects.toThrow(/tfjs-node/);
+    await expect(testBackends({ candidates: ['tensorflow'], required: ['tensorflow'] })).rejects.toThrow(
+      /tfjs-node/,
+    );
   });
 });
