@@ -55,7 +55,7 @@ export function gridLayout(
   const rows = Math.ceil(n / cols);
   const cellW = Math.max(...sizes.map((s) => s.width));
   const cellH = Math.max(...sizes.map((s) => s.height));
-  const titleH = options.titles && options.titles.some((t) => t) ? textHeight(scale) + 2 * scale : 0;
+  const titleH = options.titles?.some((t) => t) ? textHeight(scale) + 2 * scale : 0;
   const images: GridLayout['images'] = [];
   const titles: GridLayout['titles'] = [];
   sizes.forEach((s, i) => {

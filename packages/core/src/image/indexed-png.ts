@@ -160,7 +160,11 @@ export function decodeIndexedPng(bytes: Uint8Array, inflate: ZlibFn): IndexedPng
     throw new Error(`decodeIndexedPng: bit depth ${bitDepth} is not supported (1, 2, 4 or 8)`);
   if (colorType === 3 && !palette) throw new Error('decodeIndexedPng: palette PNG without a PLTE chunk');
   const compressed = new Uint8Array(idat.reduce((n, c) => n + c.length, 0));
-  idat.reduce((o, c) => (compressed.set(c, o), o + c.length), 0);
+  let offset = 0;
+  for (const c of idat) {
+    compressed.set(c, offset);
+    offset += c.length;
+  }
   const data = inflate(compressed);
   const indices = new Uint8Array(width * height);
   const mask = (1 << bitDepth) - 1;
@@ -240,6 +244,10 @@ export function encodeIndexedPng(
     chunk('IEND', new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
   return out;
 }
