@@ -160,10 +160,10 @@ export function decodeIndexedPng(bytes: Uint8Array, inflate: ZlibFn): IndexedPng
     throw new Error(`decodeIndexedPng: bit depth ${bitDepth} is not supported (1, 2, 4 or 8)`);
   if (colorType === 3 && !palette) throw new Error('decodeIndexedPng: palette PNG without a PLTE chunk');
   const compressed = new Uint8Array(idat.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
+  let written = 0;
   for (const c of idat) {
-    compressed.set(c, offset);
-    offset += c.length;
+    compressed.set(c, written);
+    written += c.length;
   }
   const data = inflate(compressed);
   const indices = new Uint8Array(width * height);
