@@ -33,6 +33,7 @@ describe('initBackend by name', () => {
       'Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, UnsortedSegmentSum',
     );
     expect(info.details.replacedKernels).toBe('Conv2DBackpropInput');
+    expect(info.details.fixedKernels).toBe('MaxPoolGrad, OneHot');
     expect(String(info.details.wasmPaths)).toMatch(/tfjs-backend-wasm[\\/]dist[\\/]$/);
   });
 

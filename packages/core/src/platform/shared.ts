@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendName, BackendUnavailableError, importPeer, type InitBackendOptions } from '../backend.js';
-import { registerWasmTrainingKernels, useFastWasmConv2DBackpropInput } from '../wasm/index.js';
+import {
+  type BackendName,
+  BackendUnavailableError,
+  type InitBackendOptions,
+  importPeer,
+} from '../backend.js';
+import {
+  registerWasmTrainingKernels,
+  useFastWasmConv2DBackpropInput,
+  useWasmKernelFixes,
+} from '../wasm/index.js';
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
 
@@ -47,11 +56,15 @@ export async function loadWasm(
   }
   if (wasm && options.wasmThreads !== undefined) wasm.setThreadsCount(options.wasmThreads);
   const added = registerWasmTrainingKernels();
-  const replaced = options.wasmFastKernels !== false && useFastWasmConv2DBackpropInput() ? ['Conv2DBackpropInput'] : [];
+  const replaced =
+    options.wasmFastKernels !== false && useFastWasmConv2DBackpropInput() ? ['Conv2DBackpropInput'] : [];
+  // Corrections of kernels tfjs-backend-wasm 4.22 gets wrong (MaxPoolGrad, OneHot): always, whatever wasmFastKernels.
+  const fixed = useWasmKernelFixes();
   return {
     'tfjs-backend-wasm': wasm?.version_wasm ?? 'imported by the app',
     trainingKernels: added.join(', '),
     replacedKernels: replaced.join(', '),
+    fixedKernels: fixed.join(', '),
   };
 }
 
@@ -63,15 +76,19 @@ export async function loadWebgpuWith(
 ): Promise<Record<string, string | number | boolean>> {
   const name: BackendName = 'webgpu';
   if (!gpu) throw new BackendUnavailableError(name, noGpuReason);
-  const adapter = (await gpu.requestAdapter(options.webgpuAdapter ?? { powerPreference: 'high-performance' })) as
-    | { info?: { vendor?: string; architecture?: string; device?: string; description?: string } }
-    | null;
+  const adapter = (await gpu.requestAdapter(
+    options.webgpuAdapter ?? { powerPreference: 'high-performance' },
+  )) as { info?: { vendor?: string; architecture?: string; device?: string; description?: string } } | null;
   if (!adapter) {
-    throw new BackendUnavailableError(name, 'navigator.gpu.requestAdapter() found no GPU adapter (no GPU, or no driver for it)');
+    throw new BackendUnavailableError(
+      name,
+      'navigator.gpu.requestAdapter() found no GPU adapter (no GPU, or no driver for it)',
+    );
   }
   if (!registered('webgpu')) await importPeer(name, '@tensorflow/tfjs-backend-webgpu');
   const info = adapter.info ?? {};
   return {
-    adapter: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown',
+    adapter:
+      [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown',
   };
 }

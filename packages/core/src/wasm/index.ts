@@ -6,6 +6,10 @@ import { unsortedSegmentSumWasm } from './unsorted-segment-sum.js';
 
 // Opt-in, not registered by registerWasmTrainingKernels: tfjs-backend-wasm has its own (slow) Conv2DBackpropInput.
 export { conv2dBackpropInputWasm, useFastWasmConv2DBackpropInput } from './conv2d-backprop-input.js';
+// Corrected replacements of kernels tfjs-backend-wasm 4.22 gets wrong (MaxPoolGrad, OneHot); initBackend installs them.
+export { useWasmKernelFixes, WASM_KERNEL_FIXES } from './kernel-fixes.js';
+export { maxPoolGradWasm } from './max-pool-grad.js';
+export { oneHotWasm } from './one-hot.js';
 
 /**
  * The kernels @cv/core adds to the 'wasm' backend. Each is built from the WASM backend's own kernels
