@@ -1,63 +1,46 @@
 // Golden values: fixtures/losses/losses.json ("smoothL1"), made by fixtures/losses/make_losses.py (PyTorch
 // 1.13 F.smooth_l1_loss with beta 1, 0.5 and 0; one element sits exactly at |d| = 0.5 and two at d = 0).
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../index.node.js';
-import { expectClose, expectNoLeaks, gradCheck, testBackends } from '../testing/index.js';
+import { expectClose, gradCheck, testBackends } from '../testing/index.js';
+import { expectLossMatches, type LossCase, lossFixture } from './golden-losses.js';
 import { smoothL1Loss } from './smooth-l1-loss.js';
-import type { Reduction } from './validate.js';
 
-interface Case {
-  name: string;
-  pred: string;
-  target: string;
-  reduction: Reduction;
+interface Case extends LossCase {
   beta: number;
-  coef?: number[];
-  loss: number | number[];
-  grad: number[];
 }
-const fx = JSON.parse(readFileSync(new URL('../../fixtures/losses/losses.json', import.meta.url), 'utf8'));
 
 for (const backend of await testBackends()) {
   describe(`smoothL1Loss on ${backend}`, () => {
     beforeAll(() => initBackend(backend, { log: false }));
 
-    it.each((fx.smoothL1 as Case[]).map((c) => [c.name, c] as const))(
+    it.each((lossFixture.smoothL1 as Case[]).map((c) => [c.name, c] as const))(
       'matches PyTorch: %s',
-      async (_n, c) => {
-        const pred = tf.tensor(fx.inputs[c.pred]);
-        const target = tf.tensor(fx.inputs[c.target]);
-        const coef = c.coef && tf.tensor(c.coef);
-        const options = { reduction: c.reduction, beta: c.beta };
-        const loss = await expectNoLeaks(() => smoothL1Loss(pred, target, options));
-        expectClose(loss, c.loss, { what: `${c.name} loss` });
-        const grad = await expectNoLeaks(() =>
-          tf.grad((p: tf.Tensor) => {
-            const l = smoothL1Loss(p, target, options);
-            return coef ? tf.sum(tf.mul(l, coef)) : l;
-          })(pred),
-        );
-        if (c.beta === 0) {
-          // PyTorch 1.13's smooth-L1 kernel gives −1 at an exact tie when beta = 0; we give F.l1_loss's 0.
-          // Elsewhere the two agree; at the ties the expectation is F.l1_loss's gradient (same fixture).
-          const l1 = (fx.l1 as Case[]).find((k) => k.reduction === c.reduction)!;
-          const t = (fx.inputs[c.target] as number[]).flat(3) as number[];
-          const ties = ((fx.inputs[c.pred] as number[]).flat(3) as number[]).filter(
-            (p, i) => p === t[i],
-          ).length;
-          expect(ties).toBe(2);
-          expectClose(grad, l1.grad, { what: `${c.name} grad (= l1 grad)` });
-          const torchSmooth = (c.grad.flat(3) as number[]).filter(
-            (g, i) => g !== (l1.grad.flat(3) as number[])[i],
-          );
-          expect(torchSmooth.length).toBe(ties);
-        } else {
-          expectClose(grad, c.grad, { what: `${c.name} grad` });
-        }
-        tf.dispose([pred, target, loss, grad, coef as tf.Tensor]);
-      },
+      (_n, c) =>
+        expectLossMatches(
+          c,
+          (pred, target) => smoothL1Loss(pred, target, { reduction: c.reduction, beta: c.beta }),
+          (grad) => {
+            if (c.beta === 0) {
+              // PyTorch 1.13's smooth-L1 kernel gives −1 at an exact tie when beta = 0; we give F.l1_loss's 0.
+              // Elsewhere the two agree; at the ties the expectation is F.l1_loss's gradient (same fixture).
+              const l1 = (lossFixture.l1 as LossCase[]).find((k) => k.reduction === c.reduction)!;
+              const t = (lossFixture.inputs[c.target] as number[]).flat(3) as number[];
+              const ties = ((lossFixture.inputs[c.pred] as number[]).flat(3) as number[]).filter(
+                (p, i) => p === t[i],
+              ).length;
+              expect(ties).toBe(2);
+              expectClose(grad, l1.grad, { what: `${c.name} grad (= l1 grad)` });
+              const torchSmooth = (c.grad.flat(3) as number[]).filter(
+                (g, i) => g !== (l1.grad.flat(3) as number[])[i],
+              );
+              expect(torchSmooth.length).toBe(ties);
+            } else {
+              expectClose(grad, c.grad, { what: `${c.name} grad` });
+            }
+          },
+        ),
     );
   });
 }

@@ -29,6 +29,7 @@ const hits = new Map<string, number>();
 let server: Server;
 let base: string;
 let tmp: string;
+let shortResponse: { destroy(): void } | undefined;
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -47,7 +48,8 @@ beforeAll(async () => {
     } else if (p === '/short/x.safetensors') {
       res.writeHead(200, { 'content-length': String(file.length + 10) });
       res.write(file);
-      setTimeout(() => res.destroy(), 5);
+      // Cut off by the test once the client has read every byte sent (deterministic, not timed).
+      shortResponse = res;
     } else {
       res.writeHead(404, 'Not Found').end();
     }
@@ -157,7 +159,12 @@ describe('fetchWeights (local server)', () => {
     await expect(fetchWeights(`${base}/missing.safetensors`, { cacheDir })).rejects.toThrow(
       `fetchWeights: GET ${base}/missing.safetensors failed: HTTP 404 Not Found`,
     );
-    await expect(fetchWeights(`${base}/short/x.safetensors`, { cacheDir })).rejects.toThrow(
+    const cutOffWhenAllRead = ({ loaded }: { loaded: number }) => {
+      if (loaded === file.length) shortResponse?.destroy();
+    };
+    await expect(
+      fetchWeights(`${base}/short/x.safetensors`, { cacheDir, onProgress: cutOffWhenAllRead }),
+    ).rejects.toThrow(
       new RegExp(
         `fetchWeights: download of ${base}/short/x.safetensors failed after ${file.length} bytes: terminated`,
       ),

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
+import { contentLength, httpGet, readChunks } from '../weights/http-download.js';
 import type { WeightsProgress } from '../weights/load-safetensors.js';
 import { type ParsedSafetensors, parseSafetensors, SafetensorsError } from '../weights/parse-safetensors.js';
 import {
@@ -134,23 +135,8 @@ export async function fetchWeights(url: string | URL, options: FetchWeightsOptio
   }
 
   await mkdir(cacheDir, { recursive: true });
-  let res: Response;
-  try {
-    res = await fetch(href, signal ? { signal } : undefined);
-  } catch (err) {
-    throw new Error(`fetchWeights: could not fetch ${href}: ${(err as Error).message}`, { cause: err });
-  }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new Error(`fetchWeights: GET ${href} failed: HTTP ${res.status} ${res.statusText}`.trimEnd());
-  }
-
-  const length = res.headers.get('content-length');
-  const encoding = res.headers.get('content-encoding');
-  const total =
-    length !== null && /^\d+$/.test(length) && (!encoding || encoding === 'identity')
-      ? Number(length)
-      : undefined;
+  const res = await httpGet(fetch, 'fetchWeights', href, signal);
+  const total = contentLength(res);
   const showBar = options.progressBar ?? (!onProgress && process.stderr.isTTY === true);
   const bar = showBar ? makeBar(path.basename(target).slice(17), total) : undefined;
   const report = (loaded: number, t: number | undefined) => {
@@ -166,26 +152,15 @@ export async function fetchWeights(url: string | URL, options: FetchWeightsOptio
     try {
       report(0, total);
       if (res.body) {
-        const reader = res.body.getReader();
-        for (;;) {
-          let chunk: ReadableStreamReadResult<Uint8Array>;
-          try {
-            chunk = await reader.read();
-          } catch (err) {
-            const why = [(err as Error).message, ((err as Error).cause as Error | undefined)?.message]
-              .filter(Boolean)
-              .join(': ');
-            throw new Error(`fetchWeights: download of ${href} failed after ${loaded} bytes: ${why}`, {
-              cause: err,
-            });
-          }
-          const { done, value } = chunk;
-          if (done) break;
-          hash.update(value);
-          await handle.write(value);
-          loaded += value.length;
-          report(loaded, total);
-        }
+        loaded = await readChunks(
+          res.body,
+          async (value, at) => {
+            hash.update(value);
+            await handle.write(value);
+            report(at + value.length, total);
+          },
+          (n, why) => `fetchWeights: download of ${href} failed after ${n} bytes: ${why}`,
+        );
       }
       await handle.sync();
     } finally {

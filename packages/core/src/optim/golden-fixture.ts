@@ -1,11 +1,12 @@
 /**
  * Test-only helpers (not exported from the package): the PyTorch goldens of fixtures/optim/optim.json,
  * made by fixtures/optim/make_optim.py (torch 1.13 CPU, float32, foreach=False), and a runner that replays
- * them through our optimizers.
+ * them through our optimizers, with the golden tests the optimizers' test files share.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectClose } from '../testing/index.js';
+import { expect } from 'vitest';
+import { countTensors, expectClose, expectNoLeaks } from '../testing/index.js';
 import { Adam } from './adam.js';
 import { AdamW } from './adamw.js';
 import type { Optimizer, Params } from './optimizer.js';
@@ -99,4 +100,53 @@ export function expectFinalState(c: FixedGradCase, opt: Optimizer) {
     }
   }
   tf.dispose(sd as unknown as tf.TensorContainer);
+}
+
+/**
+ * A fixed-gradient case with a fresh `kind` optimizer: step 1, then steps 2..5 create no tensor (the state
+ * buffers are made at step 1: the count stays constant), the final state matches PyTorch, and disposing the
+ * optimizer frees everything it made.
+ */
+export async function expectStepByStep(kind: FixedGradCase['optimizer'], c: FixedGradCase): Promise<void> {
+  const params = fixedParams();
+  const before = countTensors();
+  const opt = makeOptimizer(kind, params, c.options);
+  replaySteps(c, opt, params, 0, 1);
+  const afterFirst = countTensors();
+  await expectNoLeaks(() => replaySteps(c, opt, params, 1, 5), { what: caseName(c) });
+  expect(countTensors()).toBe(afterFirst);
+  expectFinalState(c, opt);
+  opt.dispose();
+  expect(countTensors()).toBe(before);
+  tf.dispose(params);
+}
+
+/**
+ * Five `minimize` steps of the optimizer `make` builds on the fixture's linear-regression loss, each loss and
+ * the parameters after each step compared with PyTorch's. `minimize` runs step `s` (0-based) and returns its
+ * loss: by default `opt.minimize(loss, true)`.
+ */
+export async function expectRegression(
+  c: RegressionCase,
+  make: (W: tf.Variable, b: tf.Variable) => Optimizer,
+  minimize: (opt: Optimizer, loss: () => tf.Scalar, s: number) => tf.Scalar | Promise<tf.Scalar> = (
+    opt,
+    loss,
+  ) => opt.minimize(loss, true),
+): Promise<void> {
+  const { x, y, W0, c0 } = optimFixture.regression;
+  const [X, Y] = [tf.tensor(x as number[][]), tf.tensor(y as number[][])];
+  const W = tf.variable(tf.tensor(W0 as number[][]));
+  const b = tf.variable(tf.tensor(c0 as number[]));
+  const opt = make(W, b);
+  const loss = () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(X, W), b), Y))) as tf.Scalar;
+  for (let s = 0; s < 5; s++) {
+    const value = await minimize(opt, loss, s);
+    expectClose(value, c.losses[s]!, { what: `loss ${s + 1}` });
+    value.dispose();
+    expectClose(W, c.after[s]!.W as number[], { what: `W after ${s + 1}` });
+    expectClose(b, c.after[s]!.c as number[], { what: `c after ${s + 1}` });
+  }
+  opt.dispose();
+  tf.dispose([X, Y, W, b]);
 }

@@ -3,10 +3,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../index.node.js';
-import { countTensors, expectClose, expectNoLeaks, testBackends } from '../testing/index.js';
+import { expectNoLeaks, testBackends } from '../testing/index.js';
 import {
   caseName,
   expectFinalState,
+  expectRegression,
+  expectStepByStep,
   fixedParams,
   makeOptimizer,
   optimFixture,
@@ -21,43 +23,22 @@ for (const backend of await testBackends()) {
   describe(`SGD on ${backend}`, () => {
     beforeAll(() => initBackend(backend, { log: false }));
 
-    it.each(fixed.map((c) => [caseName(c), c] as const))('matches torch step by step: %s', async (_n, c) => {
-      const params = fixedParams();
-      const before = countTensors();
-      const opt = makeOptimizer('SGD', params, c.options);
-      replaySteps(c, opt, params, 0, 1);
-      const afterFirst = countTensors();
-      // Steps 2..5 create no tensor: the count stays constant (momentum buffers were made at step 1).
-      await expectNoLeaks(() => replaySteps(c, opt, params, 1, 5), { what: caseName(c) });
-      expect(countTensors()).toBe(afterFirst);
-      expectFinalState(c, opt);
-      opt.dispose();
-      expect(countTensors()).toBe(before);
-      tf.dispose(params);
-    });
+    it.each(fixed.map((c) => [caseName(c), c] as const))('matches torch step by step: %s', (_n, c) =>
+      expectStepByStep('SGD', c),
+    );
 
     it.each(regression.map((c) => [caseName(c), c] as const))(
       'minimize matches torch on a regression loss: %s',
-      async (_n, c) => {
-        const { x, y, W0, c0 } = optimFixture.regression;
-        const [X, Y] = [tf.tensor(x as number[][]), tf.tensor(y as number[][])];
-        const W = tf.variable(tf.tensor(W0 as number[][]));
-        const b = tf.variable(tf.tensor(c0 as number[]));
-        const opt = new SGD([W, b], c.options as never);
-        const loss = () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(X, W), b), Y))) as tf.Scalar;
-        for (let s = 0; s < 5; s++) {
-          const value = await expectNoLeaks(() => opt.minimize(loss, true), {
-            what: `minimize step ${s + 1}`,
-            keep: s === 0 ? 2 : 0,
-          });
-          expectClose(value, c.losses[s]!, { what: `loss ${s + 1}` });
-          value.dispose();
-          expectClose(W, c.after[s]!.W as number[], { what: `W after ${s + 1}` });
-          expectClose(b, c.after[s]!.c as number[], { what: `c after ${s + 1}` });
-        }
-        opt.dispose();
-        tf.dispose([X, Y, W, b]);
-      },
+      (_n, c) =>
+        expectRegression(
+          c,
+          (W, b) => new SGD([W, b], c.options as never),
+          (opt, loss, s) =>
+            expectNoLeaks(() => opt.minimize(loss, true), {
+              what: `minimize step ${s + 1}`,
+              keep: s === 0 ? 2 : 0,
+            }),
+        ),
     );
   });
 }

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertChannelsLast, type KernelArgs, WasmOps } from './kernel-utils.js';
+import {
+  assertChannelsLast,
+  backpropConvInfo,
+  dilatedPaddedDy,
+  type KernelArgs,
+  WasmOps,
+} from './kernel-utils.js';
 
 /**
  * `Conv2DBackpropInput` for the 'wasm' backend as one forward XNNPACK convolution. tfjs-backend-wasm 4.22
@@ -20,66 +26,23 @@ export function conv2dBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
     attrs as unknown as tf.Conv2DBackpropInputAttrs;
   assertChannelsLast('Conv2DBackpropInput', dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
+  const info = backpropConvInfo(
+    'Conv2DBackpropInput',
+    { name: 'input', shape: inputShape },
+    filter.shape,
+    dy,
+    {
+      strides,
+      dilations: 1,
+      pad,
+      dimRoundingMode,
+      depthwise: false,
+    },
   );
-  const outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
-  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== outShape[i])) {
-    throw new Error(
-      `Conv2DBackpropInput (wasm): dy has shape [${dy.shape}], expected [${outShape}] for input [${inputShape}] and filter [${filter.shape}]`,
-    );
-  }
   const ops = new WasmOps(backend);
   const [b, h, w, ci] = inputShape;
-  const [kh, kw, , co] = filter.shape as [number, number, number, number];
-  if (info.outHeight <= 0 || info.outWidth <= 0 || b * h * w * ci === 0) {
-    return ops.run('Fill', {}, { shape: [b, h, w, ci], value: 0, dtype: 'float32' });
-  }
-  const { strideHeight: sh, strideWidth: sw } = info;
-  const oh = info.outHeight;
-  const ow = info.outWidth;
-  const hd = oh * sh;
-  const wd = ow * sw;
-  let cur = ops.reshape(dy, [b * oh, 1, ow * co]);
-  const step = (next: tf.TensorInfo) => {
-    ops.dispose(cur);
-    cur = next;
-  };
-  if (sh > 1) {
-    step(
-      ops.pad(cur, [
-        [0, 0],
-        [0, sh - 1],
-        [0, 0],
-      ]),
-    );
-  }
-  if (sw > 1) {
-    step(ops.reshape(cur, [b * hd * ow, 1, co]));
-    step(
-      ops.pad(cur, [
-        [0, 0],
-        [0, sw - 1],
-        [0, 0],
-      ]),
-    );
-  }
-  step(ops.reshape(cur, [b, hd, wd * co]));
-  step(
-    ops.padOrCrop(cur, [
-      [0, 0],
-      [kh - 1 - info.padInfo.top, h + info.padInfo.top - hd],
-      [(kw - 1 - info.padInfo.left) * co, (w + info.padInfo.left - wd) * co],
-    ]),
-  );
-  step(ops.reshape(cur, [b, h + kh - 1, w + kw - 1, co]));
+  if (info.outHeight <= 0 || info.outWidth <= 0 || b * h * w * ci === 0) return ops.zeros([b, h, w, ci]);
+  const cur = dilatedPaddedDy(ops, dy, info);
   const flipped = ops.run('Reverse', { x: filter }, { dims: [0, 1] });
   const wt = ops.transpose(flipped, [0, 1, 3, 2]);
   ops.dispose(flipped);

@@ -1,11 +1,7 @@
 // Shared by the depthwise backprop tests (not exported by the package).
 import * as tf from '@tensorflow/tfjs-core';
+import type { Pad } from './parity-helpers.js';
 
-type Pad =
-  | 'same'
-  | 'valid'
-  | number
-  | [[number, number], [number, number], [number, number], [number, number]];
 export interface DwCase {
   x: [number, number, number, number];
   k: [number, number];

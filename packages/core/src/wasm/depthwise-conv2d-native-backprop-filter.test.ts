@@ -1,9 +1,23 @@
 import { initBackend } from '@cv/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeaks } from '../testing/index.js';
+import { expectClose } from '../testing/index.js';
 import { DW_CASES, type DwCase, dwInfo, dwName, naiveDepthwiseGrads } from './depthwise-cases.js';
-import { attrs, flat, host, onBoth, runOn, toTensor } from './parity-helpers.js';
+import { attrs, expectFreesIntermediates, flat, host, onBoth, runOn, toTensor } from './parity-helpers.js';
+
+function filterGrad(c: DwCase, x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel(
+    'DepthwiseConv2dNativeBackpropFilter',
+    { x, dy },
+    attrs({
+      strides: c.strides,
+      pad: c.pad,
+      dilations: c.dilations ?? 1,
+      dimRoundingMode: c.round,
+      filterShape: [c.k[0], c.k[1], c.x[3], c.m],
+    }),
+  ) as tf.Tensor;
+}
 
 function dW(c: DwCase, seed: number) {
   const info = dwInfo(c);
@@ -12,18 +26,7 @@ function dW(c: DwCase, seed: number) {
   return {
     x,
     dy,
-    run: () =>
-      tf.engine().runKernel(
-        'DepthwiseConv2dNativeBackpropFilter',
-        { x: toTensor(x), dy: toTensor(dy) },
-        attrs({
-          strides: c.strides,
-          pad: c.pad,
-          dilations: c.dilations ?? 1,
-          dimRoundingMode: c.round,
-          filterShape: [c.k[0], c.k[1], c.x[3], c.m],
-        }),
-      ) as tf.Tensor,
+    run: () => filterGrad(c, toTensor(x), toTensor(dy)),
   };
 }
 
@@ -68,26 +71,9 @@ describe('DepthwiseConv2dNativeBackpropFilter on wasm', () => {
   it('leaks no tensor and frees every intermediate', async () => {
     await initBackend('wasm', { log: false });
     for (const c of DW_CASES) {
-      const info = dwInfo(c);
       const x = toTensor(host(c.x, 1));
-      const dy = toTensor(host(info.outShape, 2));
-      const buffers = tf.backend().numDataIds();
-      const y = await expectNoLeaks(
-        () =>
-          tf.engine().runKernel(
-            'DepthwiseConv2dNativeBackpropFilter',
-            { x, dy },
-            attrs({
-              strides: c.strides,
-              pad: c.pad,
-              dilations: c.dilations ?? 1,
-              dimRoundingMode: c.round,
-              filterShape: [c.k[0], c.k[1], c.x[3], c.m],
-            }),
-          ) as tf.Tensor,
-        { what: dwName(c) },
-      );
-      expect(tf.backend().numDataIds(), dwName(c)).toBe(buffers + 1);
+      const dy = toTensor(host(dwInfo(c).outShape, 2));
+      const y = await expectFreesIntermediates(() => filterGrad(c, x, dy), dwName(c));
       tf.dispose([x, dy, y]);
     }
   });

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { type KernelArgs, WasmOps } from './kernel-utils.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { assertRank4, backpropConvInfo, dilatedPaddedDy, type KernelArgs, WasmOps } from './kernel-utils.js';
 
 /**
  * `DepthwiseConv2dNativeBackpropInput` for the 'wasm' backend, from the WASM backend's own kernels.
@@ -19,77 +19,21 @@ export function depthwiseConv2dNativeBackpropInputWasm(args: KernelArgs): tf.Ten
   const filter = inputs.filter as tf.TensorInfo;
   const { strides, pad, dimRoundingMode, dilations, inputShape } =
     attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  if (dy.shape.length !== 4 || filter.shape.length !== 4) {
-    throw new Error(
-      `DepthwiseConv2dNativeBackpropInput (wasm): dy and filter must be rank 4, got dy [${dy.shape}] and filter [${filter.shape}]`,
-    );
-  }
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations ?? [1, 1],
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
+  assertRank4('DepthwiseConv2dNativeBackpropInput', { dy, filter });
+  const info = backpropConvInfo(
+    'DepthwiseConv2dNativeBackpropInput',
+    { name: 'input', shape: inputShape },
+    filter.shape,
+    dy,
+    { strides, dilations: dilations ?? [1, 1], pad, dimRoundingMode, depthwise: true },
   );
-  const outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
-  if (dy.shape.some((d, i) => d !== outShape[i])) {
-    throw new Error(
-      `DepthwiseConv2dNativeBackpropInput (wasm): dy has shape [${dy.shape}], expected [${outShape}] for input [${inputShape}] and filter [${filter.shape}]`,
-    );
-  }
   const ops = new WasmOps(backend);
   const [b, h, w, c] = inputShape;
   const [kh, kw, , m] = filter.shape as [number, number, number, number];
   const cm = c * m;
-  if (info.outHeight <= 0 || info.outWidth <= 0 || b * h * w * c === 0) {
-    return ops.run('Fill', {}, { shape: [b, h, w, c], value: 0, dtype: 'float32' });
-  }
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const oh = info.outHeight;
-  const ow = info.outWidth;
-  const hd = oh * sh;
-  const wd = ow * sw;
-
-  // dy dilated by the stride: [B, OH·s_h, OW·s_w, C·M], dy[b, oh, ow] at (oh·s_h, ow·s_w), zeros elsewhere.
-  let cur = ops.reshape(dy, [b * oh, 1, ow * cm]);
-  const step = (next: tf.TensorInfo) => {
-    ops.dispose(cur);
-    cur = next;
-  };
-  if (sh > 1) {
-    step(
-      ops.pad(cur, [
-        [0, 0],
-        [0, sh - 1],
-        [0, 0],
-      ]),
-    );
-  }
-  if (sw > 1) {
-    step(ops.reshape(cur, [b * hd * ow, 1, cm]));
-    step(
-      ops.pad(cur, [
-        [0, 0],
-        [0, sw - 1],
-        [0, 0],
-      ]),
-    );
-  }
-  // Pad (or crop) for a 'valid' convolution with the flipped filter: H + (KH−1)·d_h rows, W + (KW−1)·d_w columns.
-  const top = (kh - 1) * dh - info.padInfo.top;
-  const left = (kw - 1) * dw - info.padInfo.left;
-  step(ops.reshape(cur, [b, hd, wd * cm]));
-  step(
-    ops.padOrCrop(cur, [
-      [0, 0],
-      [top, h + info.padInfo.top - hd],
-      [left * cm, (w + info.padInfo.left - wd) * cm],
-    ]),
-  );
-  step(ops.reshape(cur, [b, h + (kh - 1) * dh, w + (kw - 1) * dw, cm]));
+  if (info.outHeight <= 0 || info.outWidth <= 0 || b * h * w * c === 0) return ops.zeros([b, h, w, c]);
+  const { dilationHeight: dh, dilationWidth: dw } = info;
+  const cur = dilatedPaddedDy(ops, dy, info);
 
   const flipped = ops.run('Reverse', { x: filter }, { dims: [0, 1] });
   const wf = ops.reshape(flipped, [kh, kw, cm, 1]);

@@ -74,6 +74,11 @@ export class WasmOps {
     return this.run('Sum', { x }, { axis, keepDims });
   }
 
+  /** A new float32 tensor of zeros. */
+  zeros(shape: number[]): tf.TensorInfo {
+    return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
+  }
+
   /**
    * `x` with zeros added (positive) or entries removed (negative) at the ends of each axis:
    * `pads[i] = [before, after]`. Always returns a new reference (free it).
@@ -103,4 +108,118 @@ export function assertChannelsLast(kernel: string, dataFormat: unknown): void {
         `Transpose to NHWC (the WASM backend's convolutions are NHWC only).`,
     );
   }
+}
+
+/** Throws naming `kernel` and every input's shape unless all of `inputs` (in order) are rank 4. */
+export function assertRank4(kernel: string, inputs: Record<string, tf.TensorInfo>): void {
+  const named = Object.entries(inputs);
+  if (named.every(([, t]) => t.shape.length === 4)) return;
+  throw new Error(
+    `${kernel} (wasm): ${named.map(([n]) => n).join(' and ')} must be rank 4, got ${named
+      .map(([n, t]) => `${n} [${t.shape}]`)
+      .join(' and ')}`,
+  );
+}
+
+type ConvInfoArgs = Parameters<typeof tf.backend_util.computeConv2DInfo>;
+
+/** The attributes tfjs-core sends to the convolution backprop kernels, as `computeConv2DInfo` takes them. */
+export interface BackpropConvAttrs {
+  strides: ConvInfoArgs[2];
+  /** 1 for the ordinary convolution kernels. */
+  dilations: ConvInfoArgs[3];
+  pad: ConvInfoArgs[4];
+  dimRoundingMode?: ConvInfoArgs[5];
+  /** Depthwise filter `[KH, KW, C, M]` rather than `[KH, KW, Ci, Co]`. */
+  depthwise: boolean;
+}
+
+/**
+ * The NHWC geometry (`computeConv2DInfo`) of the convolution whose gradient a backprop kernel computes, from
+ * the forward input's shape (named `input.name` in errors: 'x' or 'input') and the filter's, after checking
+ * that `dy` has the convolution's output shape `[B, OH, OW, C_out]`.
+ */
+export function backpropConvInfo(
+  kernel: string,
+  input: { name: string; shape: number[] },
+  filterShape: number[],
+  dy: tf.TensorInfo,
+  attrs: BackpropConvAttrs,
+): tf.backend_util.Conv2DInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    input.shape as ConvInfoArgs[0],
+    filterShape as ConvInfoArgs[1],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    attrs.depthwise,
+    'channelsLast',
+  );
+  const outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== outShape[i])) {
+    throw new Error(
+      `${kernel} (wasm): dy has shape [${dy.shape}], expected [${outShape}] for ${input.name} [${input.shape}] and filter [${filterShape}]`,
+    );
+  }
+  return info;
+}
+
+/**
+ * The input of the stride-1 'valid' convolution (dilation `d`) with the spatially flipped filter that gives
+ * an input gradient: `dy [B, OH, OW, C]` dilated by the stride (zeros between rows and columns, made with
+ * pads) and padded (or cropped) by `(K−1)·d − top` before and what fills `H + (KH−1)·d_h` rows after (likewise
+ * columns): `[B, H + (KH−1)·d_h, W + (KW−1)·d_w, C]`, with `dy[b, oh, ow]` at row `(KH−1)·d_h − top + oh·s_h`.
+ * `info` is the forward convolution's geometry, `dy` checked against it.
+ */
+export function dilatedPaddedDy(
+  ops: WasmOps,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { batchSize: b, inHeight: h, inWidth: w, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const c = dy.shape[3]!;
+  const oh = info.outHeight;
+  const ow = info.outWidth;
+  const hd = oh * sh;
+  const wd = ow * sw;
+  // dy dilated by the stride: [B, OH·s_h, OW·s_w, C], dy[b, oh, ow] at (oh·s_h, ow·s_w), zeros elsewhere.
+  let cur = ops.reshape(dy, [b * oh, 1, ow * c]);
+  const step = (next: tf.TensorInfo) => {
+    ops.dispose(cur);
+    cur = next;
+  };
+  if (sh > 1) {
+    step(
+      ops.pad(cur, [
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+      ]),
+    );
+  }
+  if (sw > 1) {
+    step(ops.reshape(cur, [b * hd * ow, 1, c]));
+    step(
+      ops.pad(cur, [
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]),
+    );
+  }
+  // Pad (or crop) for a 'valid' convolution with the flipped filter: H + (KH−1)·d_h rows, W + (KW−1)·d_w columns.
+  const top = (kh - 1) * dh - info.padInfo.top;
+  const left = (kw - 1) * dw - info.padInfo.left;
+  step(ops.reshape(cur, [b, hd, wd * c]));
+  step(
+    ops.padOrCrop(cur, [
+      [0, 0],
+      [top, h + info.padInfo.top - hd],
+      [left * c, (w + info.padInfo.left - wd) * c],
+    ]),
+  );
+  step(ops.reshape(cur, [b, h + (kh - 1) * dh, w + (kw - 1) * dw, c]));
+  return cur;
 }

@@ -3,6 +3,15 @@
 
 import { initBackend } from '@cv/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+import { expectNoLeaks } from '../testing/index.js';
+
+/** A convolution or pooling padding, as tfjs-core's ops take it. */
+export type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
 
 /** Backend-independent host values. */
 export interface HostTensor {
@@ -67,4 +76,16 @@ export function flat(h: HostTensor): number[] {
 /** Kernel attributes, leaving out the undefined ones (tfjs's attribute type has no undefined). */
 export function attrs(a: Record<string, unknown>): tf.NamedAttrMap {
   return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as tf.NamedAttrMap;
+}
+
+/**
+ * Runs `fn` (a kernel) under `expectNoLeaks` and checks that the backend then holds exactly one more buffer,
+ * its result: `numDataIds` counts the WASM backend's own buffers, which the kernel's intermediates would leak
+ * into. Returns the result (the caller disposes it).
+ */
+export async function expectFreesIntermediates(fn: () => tf.Tensor, what?: string): Promise<tf.Tensor> {
+  const buffers = tf.backend().numDataIds();
+  const y = await expectNoLeaks(fn, { what });
+  expect(tf.backend().numDataIds(), what).toBe(buffers + 1);
+  return y;
 }

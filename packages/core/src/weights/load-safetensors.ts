@@ -1,3 +1,4 @@
+import { contentLength, type FetchFunction, httpGet, readChunks } from './http-download.js';
 import { type ParsedSafetensors, parseSafetensors } from './parse-safetensors.js';
 
 /** Download (or read) progress: `total` is undefined when the server sends no usable Content-Length. */
@@ -36,7 +37,7 @@ export interface LoadSafetensorsOptions {
   /** CacheStorage to use instead of `globalThis.caches` (service workers, tests). */
   cacheStorage?: WeightsCacheStorage;
   /** `fetch` to use instead of `globalThis.fetch`. */
-  fetch?: (url: string, init?: RequestInit) => Promise<Response>;
+  fetch?: FetchFunction;
   signal?: AbortSignal;
 }
 
@@ -108,16 +109,7 @@ async function loadUrl(url: string, options: LoadSafetensorsOptions): Promise<Pa
     }
   }
 
-  let res: Response;
-  try {
-    res = await doFetch(url, signal ? { signal } : undefined);
-  } catch (err) {
-    throw new Error(`loadSafetensors: could not fetch ${url}: ${(err as Error).message}`, { cause: err });
-  }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new Error(`loadSafetensors: GET ${url} failed: HTTP ${res.status} ${res.statusText}`.trimEnd());
-  }
+  const res = await httpGet(doFetch, 'loadSafetensors', url, signal);
   const bytes = await readResponse(res, onProgress, { url });
   await verifySha256('loadSafetensors', bytes, expectedSha256, url);
   const parsed = parseSafetensors(bytes);
@@ -148,12 +140,7 @@ async function readResponse(
   onProgress: LoadSafetensorsOptions['onProgress'],
   info: { url?: string; cached?: boolean },
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const length = res.headers.get('content-length');
-  const encoding = res.headers.get('content-encoding');
-  const total =
-    length !== null && /^\d+$/.test(length) && (!encoding || encoding === 'identity')
-      ? Number(length)
-      : undefined;
+  const total = contentLength(res);
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
     onProgress?.({ loaded: bytes.length, total: bytes.length, ...info });
@@ -168,34 +155,21 @@ async function readStream(
   onProgress: LoadSafetensorsOptions['onProgress'],
   info: { url?: string; cached?: boolean },
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = stream.getReader();
   let buf = new Uint8Array(total ?? 1 << 16);
-  let loaded = 0;
   onProgress?.({ loaded: 0, total, ...info });
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch (err) {
-      const why = [(err as Error).message, ((err as Error).cause as Error | undefined)?.message]
-        .filter(Boolean)
-        .join(': ');
-      throw new Error(
-        `loadSafetensors: reading ${info.url ?? 'the stream'} failed after ${loaded} bytes: ${why}`,
-        { cause: err },
-      );
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    if (loaded + value.length > buf.length) {
-      const grown = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
-      grown.set(buf.subarray(0, loaded));
-      buf = grown;
-    }
-    buf.set(value, loaded);
-    loaded += value.length;
-    onProgress?.({ loaded, total, ...info });
-  }
+  const loaded = await readChunks(
+    stream,
+    (value, at) => {
+      if (at + value.length > buf.length) {
+        const grown = new Uint8Array(Math.max(buf.length * 2, at + value.length));
+        grown.set(buf.subarray(0, at));
+        buf = grown;
+      }
+      buf.set(value, at);
+      onProgress?.({ loaded: at + value.length, total, ...info });
+    },
+    (n, why) => `loadSafetensors: reading ${info.url ?? 'the stream'} failed after ${n} bytes: ${why}`,
+  );
   if (total !== undefined && loaded !== total) {
     throw new Error(`loadSafetensors: ${info.url ?? 'the stream'} ended after ${loaded} of ${total} bytes`);
   }
