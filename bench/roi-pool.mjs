@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+// Benchmark of @cv/roi-pool beside torchvision on the CPU of this machine: roiPool and roiAlign (sampling
+// ratio 2 as Faster R-CNN's MultiScaleRoIAlign, and torchvision's defaults: adaptive sampling) on features
+// [2, 50, 50, 256] (an 800x800 image at stride 16) with 512 RoIs, output 7x7; forward alone, and forward +
+// backward (the gradient with respect to the features for a fixed random upstream gradient).
+//
+// The RoIs (seeded, centres uniform in the image, sides log-uniform in 32..512 px, clipped to the image,
+// batch index alternating) are written to a temporary JSON file that bench/roi_pool_torch.py reads, so both
+// sides pool the same boxes. PyTorch runs first (torch.set_num_threads(cores)), then tfjs; 'wasm' and 'cpu'
+// compute synchronously, so a call's time is the time of the computation. Results go to
+// bench/results/roi-pool-<date>.json and a table to stdout.
+//
+//   node bench/roi-pool.mjs [--backends wasm] [--quick] [--reps 7] [--warmup 1] [--torch-reps 7] [--no-torch]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const pkgDir = path.join(root, 'packages', 'roi-pool');
+const pkgEntry = path.join(pkgDir, 'dist', 'index.js');
+const coreEntry = path.join(root, 'packages', 'core', 'dist', 'index.node.js');
+
+const { values: args } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'wasm' },
+    quick: { type: 'boolean', default: false },
+    rois: { type: 'string' },
+    reps: { type: 'string', default: '7' },
+    warmup: { type: 'string', default: '1' },
+    'torch-reps': { type: 'string', default: '7' },
+    'torch-threads': { type: 'string' },
+    'no-torch': { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log(
+    'usage: node bench/roi-pool.mjs [--backends wasm[,cpu]] [--quick] [--rois 512] [--reps 7] [--warmup 1]\n' +
+      '                               [--torch-reps 7] [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
+      '  --quick   128 RoIs, 3 repetitions',
+  );
+  process.exit(0);
+}
+const int = (name, v) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got '${v}'`);
+  return n;
+};
+const K = args.rois !== undefined ? int('rois', args.rois) : args.quick ? 128 : 512;
+const REPS = Math.max(1, args.quick ? Math.min(3, int('reps', args.reps)) : int('reps', args.reps));
+const WARMUP = int('warmup', args.warmup);
+const TORCH_REPS = Math.max(
+  1,
+  args.quick ? Math.min(3, int('torch-reps', args['torch-reps'])) : int('torch-reps', args['torch-reps']),
+);
+const BACKENDS = args.backends
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const FEATURES = [2, 50, 50, 256];
+const IMAGE = 800;
+const SCALE = 1 / 16;
+const OPS = [
+  { name: 'roiPool', op: 'roi_pool', outputSize: [7, 7], spatialScale: SCALE },
+  {
+    name: 'roiAlign sr2',
+    op: 'roi_align',
+    outputSize: [7, 7],
+    spatialScale: SCALE,
+    samplingRatio: 2,
+    aligned: false,
+  },
+  {
+    name: 'roiAlign adaptive',
+    op: 'roi_align',
+    outputSize: [7, 7],
+    spatialScale: SCALE,
+    samplingRatio: -1,
+    aligned: false,
+  },
+];
+const MODES = ['forward', 'forwardBackward'];
+
+for (const [file, hint] of [
+  [coreEntry, 'cd packages/core && pnpm build'],
+  [pkgEntry, 'cd packages/roi-pool && pnpm build'],
+]) {
+  if (!existsSync(file)) {
+    console.error(`bench: ${path.relative(root, file)} is missing; build it first: ${hint}`);
+    process.exit(1);
+  }
+}
+// tfjs-core resolved from the package, so that it is the one @cv/core and @cv/roi-pool use.
+const tf = createRequire(path.join(pkgDir, 'package.json'))('@tensorflow/tfjs-core');
+const cv = await import(pathToFileURL(coreEntry).href);
+const rp = await import(pathToFileURL(pkgEntry).href);
+const log = (m) => process.stderr.write(`${m}\n`);
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** mulberry32 */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeRois(k) {
+  const rand = rng(2026);
+  const logMin = Math.log(32);
+  const logMax = Math.log(512);
+  const rois = [];
+  for (let i = 0; i < k; i++) {
+    const cx = rand() * IMAGE;
+    const cy = rand() * IMAGE;
+    const w = Math.exp(logMin + rand() * (logMax - logMin));
+    const h = Math.exp(logMin + rand() * (logMax - logMin));
+    const clip = (v) => Math.fround(Math.min(Math.max(v, 0), IMAGE));
+    rois.push([i % 2, clip(cx - w / 2), clip(cy - h / 2), clip(cx + w / 2), clip(cy + h / 2)]);
+  }
+  return rois;
+}
+
+function runTorch(specFile) {
+  if (args['no-torch']) return { skipped: '--no-torch' };
+  const threads =
+    args['torch-threads'] !== undefined ? int('torch-threads', args['torch-threads']) : os.cpus().length;
+  const py = args.python;
+  const argv = [
+    path.join(here, 'roi_pool_torch.py'),
+    '--rois',
+    specFile,
+    '--threads',
+    String(threads),
+    '--reps',
+    String(TORCH_REPS),
+    '--warmup',
+    String(WARMUP),
+  ];
+  log(`PyTorch: ${py} bench/roi_pool_torch.py --threads ${threads} ...`);
+  const r = spawnSync(py, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  const hint =
+    'install it with: apt-get install -y python3-torch python3-torchvision (run with /usr/bin/python3)';
+  if (r.error) return { error: `could not run ${py} (${r.error.code ?? r.error.message}); ${hint}` };
+  if (r.status !== 0) {
+    const missing = /No module named '?torch/.test(r.stderr);
+    return {
+      error: missing
+        ? `PyTorch/torchvision is not installed for ${py}; ${hint}`
+        : `bench/roi_pool_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    };
+  }
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return { error: `bench/roi_pool_torch.py printed no JSON: ${r.stdout.slice(0, 200)}` };
+  }
+}
+
+function time(fn, warmup, n) {
+  const once = () => {
+    const t0 = performance.now();
+    const out = fn();
+    const ms = performance.now() - t0;
+    tf.dispose(out);
+    return ms;
+  };
+  for (let i = 0; i < warmup; i++) once();
+  return Array.from({ length: n }, once);
+}
+
+async function benchBackend(backend, rois) {
+  const cells = [];
+  try {
+    await cv.initBackend(backend, { log: false });
+  } catch (err) {
+    log(`${backend}: unavailable: ${err.message}`);
+    for (const o of OPS)
+      for (const mode of MODES) cells.push({ op: o.name, mode, backend, error: err.message });
+    return cells;
+  }
+  const before = tf.memory().numTensors;
+  const x = tf.randomNormal(FEATURES, 0, 1, 'float32', 1);
+  const roisT = tf.tensor2d(rois);
+  for (const o of OPS) {
+    const f =
+      o.op === 'roi_pool'
+        ? (t) => rp.roiPool(t, roisT, o.outputSize, o.spatialScale)
+        : (t) => rp.roiAlign(t, roisT, o.outputSize, o);
+    const dy = tf.randomNormal([rois.length, ...o.outputSize, FEATURES[3]], 0, 1, 'float32', 2);
+    const fns = { forward: () => f(x), forwardBackward: () => tf.grad(f)(x, dy) };
+    for (const mode of MODES) {
+      const cell = { op: o.name, mode, backend };
+      cells.push(cell);
+      const n0 = tf.memory().numTensors;
+      try {
+        const times = time(fns[mode], WARMUP, REPS);
+        cell.ms = median(times);
+        cell.times = times;
+        log(`${backend} ${o.name} ${mode}: ${cell.ms.toFixed(1)} ms`);
+      } catch (err) {
+        cell.error = err.message.split('\n')[0];
+        log(`${backend} ${o.name} ${mode}: failed: ${cell.error}`);
+      }
+      cell.leakedTensors = tf.memory().numTensors - n0;
+    }
+    dy.dispose();
+  }
+  tf.dispose([x, roisT]);
+  const leaked = tf.memory().numTensors - before;
+  if (leaked) log(`warning: ${leaked} tensors left after ${backend}`);
+  return cells;
+}
+
+const loadAtStart = Number(os.loadavg()[0].toFixed(2));
+if (loadAtStart > 0.5)
+  log(`note: load average ${loadAtStart} at start: other processes share the ${os.cpus().length} cores`);
+
+const rois = makeRois(K);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'roi-bench-'));
+const specFile = path.join(tmp, 'rois.json');
+writeFileSync(specFile, JSON.stringify({ features: FEATURES, rois, ops: OPS }));
+const torch = runTorch(specFile);
+rmSync(tmp, { recursive: true, force: true });
+if (torch.error)
+  log(`\nPyTorch: ${torch.error}\n(the tfjs numbers are still measured; the ratio column stays empty)\n`);
+
+const cells = [];
+for (const b of BACKENDS) cells.push(...(await benchBackend(b, rois)));
+for (const c of cells) {
+  const t = torch.results?.[c.op]?.[c.mode]?.ms;
+  if (t !== undefined) {
+    c.torchMs = t;
+    if (c.ms !== undefined) c.ratio = c.ms / t;
+  }
+}
+
+const result = {
+  date: new Date().toISOString(),
+  command: `node bench/roi-pool.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.arch()}`,
+    node: process.version,
+    loadavg1mAtStart: loadAtStart,
+    loadavg1mAtEnd: Number(os.loadavg()[0].toFixed(2)),
+  },
+  tfjs: tf.version_core,
+  torch:
+    torch.error || torch.skipped
+      ? { error: torch.error ?? torch.skipped }
+      : {
+          version: torch.torch,
+          torchvision: torch.torchvision,
+          threads: torch.threads,
+          reps: torch.reps,
+          warmup: torch.warmup,
+        },
+  features: FEATURES,
+  rois: { count: K, image: IMAGE, sides: '32..512 px, log-uniform', seed: 2026 },
+  ops: OPS,
+  reps: { warmup: WARMUP, reps: REPS },
+  cells,
+  torchResults: torch.results ?? null,
+};
+const outDir = path.join(here, 'results');
+mkdirSync(outDir, { recursive: true });
+const outFile = path.join(
+  outDir,
+  `roi-pool-${result.date.slice(0, 19).replace(/:/g, '-')}${args.quick ? '-quick' : ''}.json`,
+);
+writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+
+const f1 = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
+const header = ['op', 'mode', 'backend', 'ms', 'torch ms', 'ours/torch'];
+const rows = cells.map((c) => [
+  c.op,
+  c.mode === 'forward' ? 'forward' : 'forward+backward',
+  c.backend,
+  c.error ? 'error' : f1(c.ms),
+  f1(c.torchMs),
+  c.ratio === undefined ? '' : `${c.ratio.toFixed(2)}x`,
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r) =>
+  r
+    .map((v, i) => (i >= 3 ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+    .join('  ')
+    .trimEnd();
+console.log(
+  `\nroi-pool: features [${FEATURES}], ${K} RoIs, output 7x7, scale 1/16 | ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, tfjs ${tf.version_core}`,
+);
+console.log(
+  torch.error || torch.skipped
+    ? `PyTorch: ${torch.error ?? torch.skipped}`
+    : `torchvision ${torch.torchvision} (torch ${torch.torch}, ${torch.threads} threads, median of ${torch.reps}); tfjs: median of ${REPS} after ${WARMUP} warm-up`,
+);
+console.log(
+  `load average ${loadAtStart} at start, ${result.machine.loadavg1mAtEnd} at end. ours/torch < 1 means faster than torchvision.\n`,
+);
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows) console.log(line(r));
+const notes = [...new Set(cells.filter((c) => c.error).map((c) => `${c.backend}: ${c.error}`))];
+if (notes.length) console.log(`\n${notes.join('\n')}`);
+console.log(`\nwritten: ${path.relative(root, outFile)}`);
+const leaks = cells.filter((c) => c.leakedTensors);
+if (leaks.length) {
+  console.error(`tensor leak in ${leaks.map((c) => `${c.backend} ${c.op} ${c.mode}`).join(', ')}`);
+  process.exitCode = 1;
+}
