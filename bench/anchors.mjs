@@ -25,13 +25,21 @@
 // entry that sets globalThis.__cvBenchDeps = { tf, anchors, cv: { Rng, initBackend }, here } (tfjs-core with
 // tfjs-backend-cpu, packages/anchors/src/index.ts, packages/core/src/data/rng.ts, `here` = this folder) and
 // then imports this file; run it with --backend cpu (and --python, --torch-device cuda as needed).
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  int as intArg,
+  loadAverage,
+  machine,
+  printTable,
+  runPython,
+  TORCHVISION_HINT,
+  writeResult,
+} from './lib.mjs';
 
 const here = globalThis.__cvBenchDeps?.here ?? path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -58,11 +66,7 @@ if (args.help) {
   );
   process.exit(0);
 }
-const int = (name, v) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} wants a positive integer, got '${v}'`);
-  return n;
-};
+const int = (name, v) => intArg(name, v, 1);
 const REPS = args.reps ? int('reps', args.reps) : args.quick ? 3 : 9;
 const TORCH_REPS = args['torch-reps'] ? int('torch-reps', args['torch-reps']) : args.quick ? 2 : 5;
 const TORCH_BUDGET = Number(args['torch-budget'] ?? (args.quick ? 1 : 4));
@@ -193,18 +197,17 @@ writeFileSync(
   JSON.stringify({ arrays, nms: nmsCases.map((c) => c.name), iouThreshold: IOU }),
 );
 
-const loadAtStart = Number(os.loadavg()[0].toFixed(2));
-if (loadAtStart > 0.5) log(`note: load average ${loadAtStart} at start: other processes share the cores`);
+const loadAtStart = loadAverage(log, { cores: false });
 
 // ---- PyTorch first, so that it never shares the cores with us ----
 function runTorch() {
   if (args['no-torch']) return { skipped: '--no-torch' };
   const script = path.join(here, 'anchors_torch.py');
   log(`PyTorch: ${args.python} bench/anchors_torch.py --threads ${THREADS} --reps ${TORCH_REPS} ...`);
-  const r = spawnSync(
+  return runPython(
     args.python,
+    script,
     [
-      script,
       '--data',
       dataDir,
       '--threads',
@@ -216,13 +219,8 @@ function runTorch() {
       '--device',
       args['torch-device'],
     ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
+    { hint: TORCHVISION_HINT, inheritStderr: true },
   );
-  const hint =
-    'install it with: apt-get install -y python3-torch python3-torchvision (run with /usr/bin/python3)';
-  if (r.error) return { error: `could not run ${args.python} (${r.error.code ?? r.error.message}); ${hint}` };
-  if (r.status !== 0) return { error: `bench/anchors_torch.py failed (exit ${r.status}); ${hint}` };
-  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 const torch = runTorch();
 rmSync(dataDir, { recursive: true, force: true });
@@ -328,14 +326,7 @@ anchors.dispose();
 const result = {
   date: new Date().toISOString(),
   command: `node bench/anchors.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.arch()}`,
-    node: process.version,
-    loadavg1mAtStart: loadAtStart,
-  },
+  machine: machine(loadAtStart),
   tfjs: tf.version_core,
   backend: args.backend,
   reps: REPS,
@@ -357,13 +348,7 @@ const result = {
   torchResults: torch.results,
   leakedTensors: leaked,
 };
-const outDir = path.join(here, 'results');
-mkdirSync(outDir, { recursive: true });
-const outFile = path.join(
-  outDir,
-  `anchors-${result.date.slice(0, 19).replace(/:/g, '-')}${args.quick ? '-quick' : ''}.json`,
-);
-writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+const outFile = writeResult(here, 'anchors', result, args.quick);
 
 const f = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ratio = (v) => (v === undefined ? '' : v >= 0.1 ? `${v.toFixed(2)}x` : `${v.toPrecision(2)}x`);
@@ -378,13 +363,6 @@ const table = result.rows.map((r) => [
   ratio(r.oursOverTorchvision),
   r.sameResult === undefined ? r.check : `${r.sameResult ? 'yes' : 'NO'}: ${r.check}`,
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
-const right = new Set([2, 3, 4, 5, 6]);
-const line = (r) =>
-  r
-    .map((v, i) => (right.has(i) ? v.padStart(widths[i]) : v.padEnd(widths[i])))
-    .join('  ')
-    .trimEnd();
 console.log(
   `\n@cv/anchors vs d2l (PyTorch loops) and torchvision.ops.nms (C++) | ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, tfjs ${tf.version_core} (${args.backend})`,
 );
@@ -396,9 +374,7 @@ console.log(
 console.log(
   `load average at start ${loadAtStart}. ours/x < 1 means faster than x (0.10x = 10 times faster).\n`,
 );
-console.log(line(header));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const r of table) console.log(line(r));
+printTable(header, table, (i) => i >= 2 && i <= 6);
 console.log(`\nwritten: ${path.relative(root, outFile)}`);
 if (leaked) {
   console.error(`tensor leak: ${leaked} tensors left`);

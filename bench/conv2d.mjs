@@ -17,13 +17,24 @@
 // each batch used, so every ratio compares equal work. The 'wasm' and 'cpu' backends compute synchronously, so a kernel's
 // time is the time of the call. bench/torch_conv2d.py times the same four things with PyTorch (NCHW,
 // torch.set_num_threads(cores)). Results go to bench/results/conv2d-<date>.json and a table to stdout.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  f1,
+  int,
+  list,
+  loadAverage,
+  machine,
+  median,
+  printTable,
+  runPython,
+  TORCH_HINT,
+  writeResult,
+} from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -57,18 +68,10 @@ if (args.help) {
   );
   process.exit(0);
 }
-const int = (name, v) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got '${v}'`);
-  return n;
-};
 const BATCH = args.batch !== undefined ? int('batch', args.batch) : args.quick ? 4 : 32;
 const CPU_BATCH = args['cpu-batch'] !== undefined ? int('cpu-batch', args['cpu-batch']) : Math.min(BATCH, 4);
 const batchOf = (backend) => (backend === 'cpu' ? CPU_BATCH : BATCH);
-const BACKENDS = args.backends
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
+const BACKENDS = list(args.backends);
 const reps = (b) => Math.max(1, b === 'cpu' ? int('cpu-reps', args['cpu-reps']) : int('reps', args.reps));
 const warmups = (b) => (b === 'cpu' ? int('cpu-warmup', args['cpu-warmup']) : int('warmup', args.warmup));
 
@@ -103,12 +106,6 @@ const tf = requireCore('@tensorflow/tfjs-core');
 const cv = await import(pathToFileURL(coreEntry).href);
 const log = (m) => process.stderr.write(`${m}\n`);
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 function runTorch(BATCH) {
   if (args['no-torch']) return { skipped: '--no-torch' };
   const script = path.join(here, 'torch_conv2d.py');
@@ -116,10 +113,10 @@ function runTorch(BATCH) {
     args['torch-threads'] !== undefined ? int('torch-threads', args['torch-threads']) : os.cpus().length;
   const py = args.python;
   log(`PyTorch: ${py} bench/torch_conv2d.py --batch ${BATCH} --threads ${threads} ...`);
-  const r = spawnSync(
+  return runPython(
     py,
+    script,
     [
-      script,
       '--batch',
       String(BATCH),
       '--threads',
@@ -127,23 +124,8 @@ function runTorch(BATCH) {
       '--reps',
       String(int('torch-reps', args['torch-reps'])),
     ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 },
+    { hint: TORCH_HINT },
   );
-  const hint = 'install it with: apt-get install -y python3-torch (Debian torch, run with /usr/bin/python3)';
-  if (r.error) return { error: `could not run ${py} (${r.error.code ?? r.error.message}); ${hint}` };
-  if (r.status !== 0) {
-    const missing = /No module named '?torch/.test(r.stderr);
-    return {
-      error: missing
-        ? `PyTorch is not installed for ${py}; ${hint}`
-        : `bench/torch_conv2d.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
-    };
-  }
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    return { error: `bench/torch_conv2d.py printed no JSON: ${r.stdout.slice(0, 200)}` };
-  }
 }
 
 /** Times fn (which returns tensors) warmup + reps times, disposing its outputs; returns the ms of each rep. */
@@ -240,9 +222,7 @@ async function benchBackend(backend) {
 }
 
 // Other processes on the machine skew both sides; the 1-minute load average is recorded with the results.
-const loadAtStart = Number(os.loadavg()[0].toFixed(2));
-if (loadAtStart > 0.5)
-  log(`note: load average ${loadAtStart} at start: other processes share the ${os.cpus().length} cores`);
+const loadAtStart = loadAverage(log);
 
 // PyTorch first, so that it never shares the two cores with tfjs; once per batch size in use.
 const torchByBatch = {};
@@ -271,14 +251,7 @@ for (const c of cells) {
 const result = {
   date: new Date().toISOString(),
   command: `node bench/conv2d.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.arch()}`,
-    node: process.version,
-    loadavg1mAtStart: loadAtStart,
-  },
+  machine: machine(loadAtStart),
   tfjs: tf.version_core,
   torch:
     torch.error || torch.skipped
@@ -303,16 +276,9 @@ const result = {
   cells,
   torchResults: Object.fromEntries(Object.entries(torchByBatch).map(([b, t]) => [b, t.results ?? t])),
 };
-const outDir = path.join(here, 'results');
-mkdirSync(outDir, { recursive: true });
-const outFile = path.join(
-  outDir,
-  `conv2d-${result.date.slice(0, 19).replace(/:/g, '-')}${args.quick ? '-quick' : ''}.json`,
-);
-writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+const outFile = writeResult(here, 'conv2d', result, args.quick);
 
 // The table.
-const f1 = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
 const header = [
   'op',
   'shape (NHWC in->out)',
@@ -335,13 +301,6 @@ const rows = cells.map((c) => [
   f1(c.torchGflops),
   c.ratio === undefined ? '' : `${c.ratio.toFixed(2)}x`,
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const right = new Set([3, 4, 5, 6, 7, 8]);
-const line = (r) =>
-  r
-    .map((v, i) => (right.has(i) ? v.padStart(widths[i]) : v.padEnd(widths[i])))
-    .join('  ')
-    .trimEnd();
 console.log(
   `\nconv2d, 3x3 stride 1 'same', float32 | ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, tfjs ${tf.version_core}`,
 );
@@ -353,9 +312,7 @@ console.log(
 console.log(
   `load average at start ${loadAtStart}. ours/torch < 1 means faster than PyTorch. trainStep = forward + input and filter gradients (3 convolutions of FLOPs).\n`,
 );
-console.log(line(header));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const r of rows) console.log(line(r));
+printTable(header, rows, (i) => i >= 3);
 const notes = [...new Set(cells.filter((c) => c.error).map((c) => `${c.backend}: ${c.error}`))];
 if (notes.length) console.log(`\n${notes.join('\n')}`);
 console.log(`\nwritten: ${path.relative(root, outFile)}`);

@@ -11,13 +11,24 @@
 // bench/results/roi-pool-<date>.json and a table to stdout.
 //
 //   node bench/roi-pool.mjs [--backends wasm] [--quick] [--reps 7] [--warmup 1] [--torch-reps 7] [--no-torch]
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  f1,
+  int,
+  list,
+  loadAverage,
+  machine,
+  median,
+  printTable,
+  runPython,
+  TORCHVISION_HINT,
+  writeResult,
+} from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -47,11 +58,6 @@ if (args.help) {
   );
   process.exit(0);
 }
-const int = (name, v) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got '${v}'`);
-  return n;
-};
 const K = args.rois !== undefined ? int('rois', args.rois) : args.quick ? 128 : 512;
 const REPS = Math.max(1, args.quick ? Math.min(3, int('reps', args.reps)) : int('reps', args.reps));
 const WARMUP = int('warmup', args.warmup);
@@ -59,10 +65,7 @@ const TORCH_REPS = Math.max(
   1,
   args.quick ? Math.min(3, int('torch-reps', args['torch-reps'])) : int('torch-reps', args['torch-reps']),
 );
-const BACKENDS = args.backends
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
+const BACKENDS = list(args.backends);
 const FEATURES = [2, 50, 50, 256];
 const IMAGE = 800;
 const SCALE = 1 / 16;
@@ -102,12 +105,6 @@ const cv = await import(pathToFileURL(coreEntry).href);
 const rp = await import(pathToFileURL(pkgEntry).href);
 const log = (m) => process.stderr.write(`${m}\n`);
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** mulberry32 */
 function rng(seed) {
   let a = seed >>> 0;
@@ -142,7 +139,6 @@ function runTorch(specFile) {
     args['torch-threads'] !== undefined ? int('torch-threads', args['torch-threads']) : os.cpus().length;
   const py = args.python;
   const argv = [
-    path.join(here, 'roi_pool_torch.py'),
     '--rois',
     specFile,
     '--threads',
@@ -153,23 +149,10 @@ function runTorch(specFile) {
     String(WARMUP),
   ];
   log(`PyTorch: ${py} bench/roi_pool_torch.py --threads ${threads} ...`);
-  const r = spawnSync(py, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-  const hint =
-    'install it with: apt-get install -y python3-torch python3-torchvision (run with /usr/bin/python3)';
-  if (r.error) return { error: `could not run ${py} (${r.error.code ?? r.error.message}); ${hint}` };
-  if (r.status !== 0) {
-    const missing = /No module named '?torch/.test(r.stderr);
-    return {
-      error: missing
-        ? `PyTorch/torchvision is not installed for ${py}; ${hint}`
-        : `bench/roi_pool_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
-    };
-  }
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    return { error: `bench/roi_pool_torch.py printed no JSON: ${r.stdout.slice(0, 200)}` };
-  }
+  return runPython(py, path.join(here, 'roi_pool_torch.py'), argv, {
+    hint: TORCHVISION_HINT,
+    what: 'PyTorch/torchvision',
+  });
 }
 
 function time(fn, warmup, n) {
@@ -227,9 +210,7 @@ async function benchBackend(backend, rois) {
   return cells;
 }
 
-const loadAtStart = Number(os.loadavg()[0].toFixed(2));
-if (loadAtStart > 0.5)
-  log(`note: load average ${loadAtStart} at start: other processes share the ${os.cpus().length} cores`);
+const loadAtStart = loadAverage(log);
 
 const rois = makeRois(K);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'roi-bench-'));
@@ -253,15 +234,7 @@ for (const c of cells) {
 const result = {
   date: new Date().toISOString(),
   command: `node bench/roi-pool.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.arch()}`,
-    node: process.version,
-    loadavg1mAtStart: loadAtStart,
-    loadavg1mAtEnd: Number(os.loadavg()[0].toFixed(2)),
-  },
+  machine: machine(loadAtStart, { atEnd: true }),
   tfjs: tf.version_core,
   torch:
     torch.error || torch.skipped
@@ -280,15 +253,8 @@ const result = {
   cells,
   torchResults: torch.results ?? null,
 };
-const outDir = path.join(here, 'results');
-mkdirSync(outDir, { recursive: true });
-const outFile = path.join(
-  outDir,
-  `roi-pool-${result.date.slice(0, 19).replace(/:/g, '-')}${args.quick ? '-quick' : ''}.json`,
-);
-writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+const outFile = writeResult(here, 'roi-pool', result, args.quick);
 
-const f1 = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
 const header = ['op', 'mode', 'backend', 'ms', 'torch ms', 'ours/torch'];
 const rows = cells.map((c) => [
   c.op,
@@ -298,12 +264,6 @@ const rows = cells.map((c) => [
   f1(c.torchMs),
   c.ratio === undefined ? '' : `${c.ratio.toFixed(2)}x`,
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r) =>
-  r
-    .map((v, i) => (i >= 3 ? v.padStart(widths[i]) : v.padEnd(widths[i])))
-    .join('  ')
-    .trimEnd();
 console.log(
   `\nroi-pool: features [${FEATURES}], ${K} RoIs, output 7x7, scale 1/16 | ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, tfjs ${tf.version_core}`,
 );
@@ -315,9 +275,7 @@ console.log(
 console.log(
   `load average ${loadAtStart} at start, ${result.machine.loadavg1mAtEnd} at end. ours/torch < 1 means faster than torchvision.\n`,
 );
-console.log(line(header));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const r of rows) console.log(line(r));
+printTable(header, rows, (i) => i >= 3);
 const notes = [...new Set(cells.filter((c) => c.error).map((c) => `${c.backend}: ${c.error}`))];
 if (notes.length) console.log(`\n${notes.join('\n')}`);
 console.log(`\nwritten: ${path.relative(root, outFile)}`);

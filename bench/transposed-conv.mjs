@@ -17,13 +17,24 @@
 // (tfjs's conv2dTranspose, a convolution over a zero-inserted input: stride² times the work; far too slow for the
 // FCN head, so never run there). Times are the median of --reps runs after --warmup. 'wasm' and 'cpu' compute
 // synchronously, so a call's time is its duration. Results go to bench/results/transposed-conv-<date>.json.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  f1,
+  int,
+  list,
+  loadAverage,
+  machine,
+  median,
+  printTable,
+  runPython,
+  TORCH_HINT,
+  writeResult,
+} from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -53,22 +64,11 @@ if (args.help) {
   );
   process.exit(0);
 }
-const int = (name, v) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got '${v}'`);
-  return n;
-};
 const REPS = Math.max(1, args.quick ? 2 : int('reps', args.reps));
 const WARMUP = int('warmup', args.warmup);
 const TORCH_REPS = Math.max(1, args.quick ? 2 : int('torch-reps', args['torch-reps']));
-const BACKENDS = args.backends
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
-const METHODS = args.methods
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
+const BACKENDS = list(args.backends);
+const METHODS = list(args.methods);
 
 // The same list as CASES in bench/transposed_conv_torch.py.
 const CASES = [
@@ -95,18 +95,13 @@ const cv = await import(pathToFileURL(coreEntry).href);
 const tc = await import(pathToFileURL(pkgEntry).href);
 const log = (m) => process.stderr.write(`${m}\n`);
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 function runTorch() {
   if (args['no-torch']) return { skipped: '--no-torch' };
   const threads =
     args['torch-threads'] !== undefined ? int('torch-threads', args['torch-threads']) : os.cpus().length;
+  const script = path.join(here, 'transposed_conv_torch.py');
   const argv = [
-    path.join(here, 'transposed_conv_torch.py'),
+    script,
     '--threads',
     String(threads),
     '--reps',
@@ -116,26 +111,7 @@ function runTorch() {
   ];
   if (args.quick) argv.push('--quick');
   log(`PyTorch: ${args.python} ${argv.map((a) => path.relative(root, a) || a).join(' ')}`);
-  const r = spawnSync(args.python, argv, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 << 20,
-  });
-  const hint = 'install it with: apt-get install -y python3-torch (Debian torch, run with /usr/bin/python3)';
-  if (r.error) return { error: `could not run ${args.python} (${r.error.code ?? r.error.message}); ${hint}` };
-  if (r.status !== 0) {
-    const missing = /No module named '?torch/.test(r.stderr);
-    return {
-      error: missing
-        ? `PyTorch is not installed for ${args.python}; ${hint}`
-        : `bench/transposed_conv_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
-    };
-  }
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    return { error: `bench/transposed_conv_torch.py printed no JSON: ${r.stdout.slice(0, 200)}` };
-  }
+  return runPython(args.python, script, argv.slice(1), { hint: TORCH_HINT });
 }
 
 /** Times fn (which returns tensors) WARMUP + REPS times, disposing its outputs; returns the ms of each rep. */
@@ -221,9 +197,7 @@ async function benchBackend(backend) {
   return { info: { tfBackend: info.tfBackend, details: info.details }, cells };
 }
 
-const loadAtStart = Number(os.loadavg()[0].toFixed(2));
-if (loadAtStart > 0.5)
-  log(`note: load average ${loadAtStart} at start: other processes share the ${os.cpus().length} cores`);
+const loadAtStart = loadAverage(log);
 
 // PyTorch first, so that it never shares the cores with tfjs.
 const torch = runTorch();
@@ -249,15 +223,7 @@ for (const c of cells) {
 const result = {
   date: new Date().toISOString(),
   command: `node bench/transposed-conv.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.arch()}`,
-    node: process.version,
-    loadavg1mAtStart: loadAtStart,
-    loadavg1mAtEnd: Number(os.loadavg()[0].toFixed(2)),
-  },
+  machine: machine(loadAtStart, { atEnd: true }),
   tfjs: tf.version_core,
   torch:
     torch.error || torch.skipped
@@ -274,15 +240,8 @@ const result = {
   cells,
   torchResults: torch.results ?? torch,
 };
-const outDir = path.join(here, 'results');
-mkdirSync(outDir, { recursive: true });
-const outFile = path.join(
-  outDir,
-  `transposed-conv-${result.date.slice(0, 19).replace(/:/g, '-')}${args.quick ? '-quick' : ''}.json`,
-);
-writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+const outFile = writeResult(here, 'transposed-conv', result, args.quick);
 
-const f1 = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
 const header = ['case', 'op', 'backend', 'method', 'batch', 'GFLOP', 'ms', 'torch ms', 'ours/torch'];
 const rows = cells.map((c) => [
   c.case,
@@ -295,13 +254,6 @@ const rows = cells.map((c) => [
   f1(c.torchMs),
   c.ratio === undefined ? '' : `${c.ratio.toFixed(2)}x`,
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const right = new Set([4, 5, 6, 7, 8]);
-const line = (r) =>
-  r
-    .map((v, i) => (right.has(i) ? v.padStart(widths[i]) : v.padEnd(widths[i])))
-    .join('  ')
-    .trimEnd();
 console.log(
   `\nConvTranspose2d, float32 | ${result.machine.cpu}, ${result.machine.cores} cores, Node ${process.version}, tfjs ${tf.version_core}`,
 );
@@ -313,9 +265,7 @@ console.log(
 console.log(
   `load average ${loadAtStart} at start, ${result.machine.loadavg1mAtEnd} at end. ours/torch < 1 means faster than PyTorch. GFLOP counts the layer's multiply-adds x 2 (x 3 for forward + backward).\n`,
 );
-console.log(line(header));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const r of rows) console.log(line(r));
+printTable(header, rows, (i) => i >= 4);
 const notes = [
   ...new Set(cells.filter((c) => c.error).map((c) => `${c.backend} ${c.method} ${c.case}: ${c.error}`)),
 ];
