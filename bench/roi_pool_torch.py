@@ -13,23 +13,12 @@ Prints one JSON object to stdout. Times are milliseconds, median of --reps after
 import argparse
 import json
 import platform
-import statistics
-import time
 
 import torch
 import torchvision
 from torchvision.ops import roi_align, roi_pool
 
-
-def median_ms(fn, warmup, reps):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), times
+from torch_lib import median_ms
 
 
 def main():

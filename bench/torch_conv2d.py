@@ -13,11 +13,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 
 import torch
+
+from torch_lib import median_ms
 
 # (name, H, W, C_in, C_out), the same list as SHAPES in bench/conv2d.mjs (there NHWC).
 SHAPES = [
@@ -28,17 +28,6 @@ K = 3
 STRIDE = (1, 1)
 PADDING = (1, 1)
 DILATION = (1, 1)
-
-
-def median_ms(fn, warmup, reps):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), times
 
 
 def conv_backward(dy, x, w, mask):

@@ -13,11 +13,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 
 import torch
+
+from torch_lib import median_ms
 
 # (name, batch, H, W, C_in, C_out, kernel, stride, padding, output_padding): the same list as CASES in
 # bench/transposed-conv.mjs (there NHWC). 'fcn' is the FCN head of d2l 13.11 (21 classes, 320x480 input).
@@ -27,17 +27,6 @@ CASES = [
     ("decoder", 8, 32, 32, 64, 32, 3, 2, 1, 1),
 ]
 QUICK_BATCH = {"fcn": 2, "upsample2x": 1, "decoder": 2}
-
-
-def median_ms(fn, warmup, reps):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), times
 
 
 def bench_case(name, batch, h, w, cin, cout, k, s, p, op, warmup, reps):
