@@ -58,10 +58,15 @@ describe('browser codecs with stand-ins for the canvas APIs', () => {
       }
     }
     vi.stubGlobal('OffscreenCanvas', FakeCanvas);
-    vi.stubGlobal('createImageBitmap', async (blob: Blob, options: Record<string, string>) => {
-      calls.push(`createImageBitmap ${blob.size} ${JSON.stringify(options)}`);
-      return { width: decoded.width, height: decoded.height, close: () => calls.push('close') };
-    });
+    // A function (not an arrow) so it sees `this`: browsers throw "Illegal invocation" unless it is the global.
+    vi.stubGlobal(
+      'createImageBitmap',
+      async function (this: unknown, blob: Blob, options: Record<string, string>) {
+        if (this !== globalThis) throw new TypeError('Illegal invocation');
+        calls.push(`createImageBitmap ${blob.size} ${JSON.stringify(options)}`);
+        return { width: decoded.width, height: decoded.height, close: () => calls.push('close') };
+      },
+    );
     return calls;
   }
 

@@ -48,7 +48,8 @@ function browserApis(fn: string, needBitmap: boolean) {
         "In Node, use readImage/writeImage from '@cv/core/node' (sharp).",
     );
   }
-  return { createImageBitmap: g.createImageBitmap!, OffscreenCanvas: g.OffscreenCanvas! };
+  // Bound: browsers throw "Illegal invocation" when createImageBitmap is called as a method of another object.
+  return { createImageBitmap: g.createImageBitmap!.bind(globalThis), OffscreenCanvas: g.OffscreenCanvas! };
 }
 
 function context(fn: string, canvas: Canvas): Context2d {
