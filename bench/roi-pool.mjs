@@ -7,7 +7,8 @@
 // The RoIs (seeded, centres uniform in the image, sides log-uniform in 32..512 px, clipped to the image,
 // batch index alternating) are written to a temporary JSON file that bench/roi_pool_torch.py reads, so both
 // sides pool the same boxes. PyTorch runs first (torch.set_num_threads(cores)), then tfjs; 'wasm' and 'cpu'
-// compute synchronously, so a call's time is the time of the computation. Results go to
+// compute synchronously, so a call's time is the time of the computation. On 'wasm' and 'cpu' the ops run
+// @cv/roi-pool's registered WebAssembly SIMD kernels (other backends take its tfjs-ops path). Results go to
 // bench/results/roi-pool-<date>.json and a table to stdout.
 //
 //   node bench/roi-pool.mjs [--backends wasm] [--quick] [--reps 7] [--warmup 1] [--torch-reps 7] [--no-torch]

@@ -57,7 +57,7 @@ function formatNchw(t) {
 console.log(
   '\n1. d2l §8.2: X = torch.arange(16.).reshape(1, 1, 4, 4), two RoIs, output 2x2, spatial_scale 0.1',
 );
-const X = tf.reshape(tf.range(0, 16), [1, 4, 4, 1]); // NHWC
+const X = tf.tidy(() => tf.reshape(tf.range(0, 16), [1, 4, 4, 1])); // NHWC
 const seedRois = [
   [0, 0, 0, 20, 20],
   [0, 0, 10, 30, 30],
@@ -70,7 +70,7 @@ console.log(seedOk ? "matches the seed's output exactly." : "DIFFERS from the se
 check(seedOk, "roiPool reproduces the seed's numbers");
 // Its gradient: each output's gradient goes to the cell holding the maximum (torchvision's argmax).
 const seedGrad = tf.grad((x) => tf.sum(roiPool(x, seedRois, [2, 2], 0.1)))(X);
-console.log('gradient of the sum w.r.t. X (4x4):', JSON.stringify(tf.reshape(seedGrad, [4, 4]).arraySync()));
+console.log('gradient of the sum w.r.t. X (4x4):', JSON.stringify(tf.tidy(() => tf.reshape(seedGrad, [4, 4]).arraySync())));
 check(
   JSON.stringify(Array.from(seedGrad.dataSync())) ===
     JSON.stringify([0, 0, 0, 0, 0, 1, 1, 0, 0, 2, 1, 1, 0, 1, 0, 1]),

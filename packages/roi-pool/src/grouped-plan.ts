@@ -1,4 +1,4 @@
-import type { SparsePlan } from './roi-align-plan.js';
+import type { CellPlan, SparsePlan } from './roi-align-plan.js';
 
 /**
  * Bins of one slot count: `bins` ids, `cells` `[bins.length, slots]` rows of the flattened features and, for
@@ -94,14 +94,18 @@ export function groupBins(
   return { numBins, groups, order, empty };
 }
 
-/** The CSR plan of a weighted sum (one list of cells and weights per bin) grouped by slot count. */
-export function groupSparsePlan(csr: SparsePlan): GroupedPlan {
-  const { binStart, cell, weight } = csr;
+/**
+ * A CSR plan (one list of cells per bin, and the weights of a weighted sum) grouped by slot count: the
+ * tfjs-ops path of the reductions (the registered kernels take the CSR plan itself).
+ */
+export function groupSparsePlan(csr: CellPlan | SparsePlan): GroupedPlan {
+  const { binStart, cell } = csr;
+  const weight = 'weight' in csr ? csr.weight : undefined;
   return groupBins(
     csr.numBins,
     (bin) => binStart[bin + 1]! - binStart[bin]!,
     (bin, out, at) => out.set(cell.subarray(binStart[bin]!, binStart[bin + 1]!), at),
-    (bin, out, at) => out.set(weight.subarray(binStart[bin]!, binStart[bin + 1]!), at),
+    weight && ((bin, out, at) => out.set(weight.subarray(binStart[bin]!, binStart[bin + 1]!), at)),
   );
 }
 

@@ -9,9 +9,8 @@ import {
   resolveOutputSize,
 } from './args.js';
 import { f32 } from './float32.js';
-import { groupSparsePlan } from './grouped-plan.js';
-import { groupedRowSum } from './grouped-row-sum.js';
 import { SparsePlanBuilder } from './roi-align-plan.js';
+import { sparseRowSum } from './sparse-rows.js';
 
 export interface MultiScaleRoIAlignOptions {
   /** Samples per bin axis (torchvision's detection models use 2); ≤ 0 is adaptive. Required, as in torchvision. */
@@ -178,13 +177,13 @@ export function multiScaleRoIAlign(
       level >= 0,
     );
   }
-  const plan = groupSparsePlan(builder.build());
+  const plan = builder.build();
   return tf.tidy(() => {
     const flat = tf.concat(
       features.map((f) => tf.reshape(f, [N * f.shape[1] * f.shape[2], C])),
       0,
     ) as tf.Tensor2D;
-    return tf.reshape(groupedRowSum(flat, plan), [count, ph, pw, C]) as tf.Tensor4D;
+    return tf.reshape(sparseRowSum(flat, plan), [count, ph, pw, C]) as tf.Tensor4D;
   });
 }
 

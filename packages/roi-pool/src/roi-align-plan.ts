@@ -1,13 +1,20 @@
 import { f32 } from './float32.js';
 
 /**
- * A sparse `[numBins, rows]` matrix in bin-major order (CSR): bin `i` is the weighted sum of the feature
- * rows `cell[binStart[i] .. binStart[i+1])` with `weight[...]`. Every (bin, cell) pair appears once.
+ * The feature rows of every bin in bin-major order (CSR): bin `i` reduces the rows
+ * `cell[binStart[i] .. binStart[i+1])` (`binStart` has `numBins + 1` entries, from 0 to `cell.length`).
  */
-export interface SparsePlan {
+export interface CellPlan {
   numBins: number;
   binStart: Int32Array;
   cell: Int32Array;
+}
+
+/**
+ * A sparse `[numBins, rows]` matrix in bin-major order (CSR): bin `i` is the weighted sum of the feature
+ * rows `cell[binStart[i] .. binStart[i+1])` with `weight[...]`. Every (bin, cell) pair appears once.
+ */
+export interface SparsePlan extends CellPlan {
   weight: Float32Array;
 }
 

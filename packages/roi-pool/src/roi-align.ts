@@ -9,9 +9,8 @@ import {
   type RoisLike,
   resolveOutputSize,
 } from './args.js';
-import { groupSparsePlan } from './grouped-plan.js';
-import { groupedRowSum } from './grouped-row-sum.js';
 import { SparsePlanBuilder } from './roi-align-plan.js';
+import { sparseRowSum } from './sparse-rows.js';
 
 export interface RoIAlignOptions {
   /** Input-image coordinates → feature cells (1/16 for a stride-16 backbone). Default 1. */
@@ -45,7 +44,8 @@ export interface RoIAlignOptions {
  * with respect to `rois`: torchvision's CPU and CUDA kernels have none either, and detectors train the box
  * regression through their own losses.
  *
- * Runs on every backend (tfjs ops only: `gatherND`, multiplication, `avgPool`, `scatterND`).
+ * Runs on every backend: on 'wasm' and 'cpu' through kernels this package registers (WebAssembly SIMD loops
+ * on the backend's data), elsewhere through tfjs ops (`gatherND`, multiplication, `avgPool`, `scatterND`).
  */
 export function roiAlign(
   features: tf.Tensor4D,
@@ -77,9 +77,9 @@ export function roiAlign(
   for (let k = 0; k < count; k++) {
     builder.addRoI(values.subarray(k * 5 + 1, k * 5 + 5), values[k * 5]!, 0, geometry);
   }
-  const plan = groupSparsePlan(builder.build());
+  const plan = builder.build();
   return tf.tidy(() => {
-    const out = groupedRowSum(tf.reshape(features, [N * H * W, C]) as tf.Tensor2D, plan);
+    const out = sparseRowSum(tf.reshape(features, [N * H * W, C]) as tf.Tensor2D, plan);
     return tf.reshape(out, [count, ph, pw, C]) as tf.Tensor4D;
   });
 }

@@ -1,5 +1,6 @@
 import { f32, roundHalfAway } from './float32.js';
-import { type GroupedPlan, groupBins } from './grouped-plan.js';
+import { type GroupedPlan, groupSparsePlan } from './grouped-plan.js';
+import type { CellPlan } from './roi-align-plan.js';
 
 export interface RoIPoolGeometry {
   batch: number;
@@ -17,18 +18,19 @@ export interface RoIPoolGeometry {
  * the RoI's start, clipped to the map; an empty bin pools to 0. Cells are listed in row-major order, so the
  * first maximum is torchvision's `argmax`. Rows index the features flattened to `[N·H·W, C]`.
  */
-export function planRoIPool(rois: Float32Array, count: number, g: RoIPoolGeometry): GroupedPlan {
+export function planRoIPoolCells(rois: Float32Array, count: number, g: RoIPoolGeometry): CellPlan {
   const { height: H, width: W, pooledHeight: PH, pooledWidth: PW } = g;
   const scale = f32(g.spatialScale);
   const numBins = count * PH * PW;
-  // Per bin: first row of the map's batch, row range, column range.
-  const rect = new Int32Array(numBins * 5);
   const rowStart = new Int32Array(PH);
   const rowEnd = new Int32Array(PH);
   const colStart = new Int32Array(PW);
   const colEnd = new Int32Array(PW);
+  const binStart = new Int32Array(numBins + 1);
+  let cell = new Int32Array(Math.max(1024, numBins * 4));
+  let taps = 0;
   for (let k = 0; k < count; k++) {
-    const b = rois[k * 5]!;
+    const base = rois[k * 5]! * H * W;
     const startW = roundHalfAway(f32(rois[k * 5 + 1]! * scale));
     const startH = roundHalfAway(f32(rois[k * 5 + 2]! * scale));
     const endW = roundHalfAway(f32(rois[k * 5 + 3]! * scale));
@@ -36,33 +38,31 @@ export function planRoIPool(rois: Float32Array, count: number, g: RoIPoolGeometr
     binEdges(startH, Math.max(endH - startH + 1, 1), PH, H, rowStart, rowEnd);
     binEdges(startW, Math.max(endW - startW + 1, 1), PW, W, colStart, colEnd);
     for (let i = 0; i < PH; i++) {
+      const h0 = rowStart[i]!;
+      const h1 = rowEnd[i]!;
       for (let j = 0; j < PW; j++) {
-        const o = ((k * PH + i) * PW + j) * 5;
-        rect[o] = b * H * W;
-        rect[o + 1] = rowStart[i]!;
-        rect[o + 2] = rowEnd[i]!;
-        rect[o + 3] = colStart[j]!;
-        rect[o + 4] = colEnd[j]!;
+        const w0 = colStart[j]!;
+        const w1 = colEnd[j]!;
+        const n = Math.max(h1 - h0, 0) * Math.max(w1 - w0, 0);
+        if (taps + n > cell.length) {
+          const next = new Int32Array(Math.max(taps + n, cell.length * 2));
+          next.set(cell);
+          cell = next;
+        }
+        for (let y = h0; y < h1; y++) {
+          const row = base + y * W;
+          for (let x = w0; x < w1; x++) cell[taps++] = row + x;
+        }
+        binStart[(k * PH + i) * PW + j + 1] = taps;
       }
     }
   }
-  return groupBins(
-    numBins,
-    (bin) => {
-      const o = bin * 5;
-      return Math.max(rect[o + 2]! - rect[o + 1]!, 0) * Math.max(rect[o + 4]! - rect[o + 3]!, 0);
-    },
-    (bin, out, at) => {
-      const o = bin * 5;
-      const base = rect[o]!;
-      const w0 = rect[o + 3]!;
-      const w1 = rect[o + 4]!;
-      for (let y = rect[o + 1]!; y < rect[o + 2]!; y++) {
-        const row = base + y * W;
-        for (let x = w0; x < w1; x++) out[at++] = row + x;
-      }
-    },
-  );
+  return { numBins, binStart, cell: cell.slice(0, taps) };
+}
+
+/** {@link planRoIPoolCells} grouped by slot count: the plan of the tfjs-ops path. */
+export function planRoIPool(rois: Float32Array, count: number, g: RoIPoolGeometry): GroupedPlan {
+  return groupSparsePlan(planRoIPoolCells(rois, count, g));
 }
 
 /** Bin edges along one axis, clipped to `[0, size]` (torchvision's float32 `floor`/`ceil` of `i·bin`). */

@@ -8,8 +8,8 @@ import {
   type RoisLike,
   resolveOutputSize,
 } from './args.js';
-import { groupedRowMax } from './grouped-row-max.js';
-import { planRoIPool } from './roi-pool-plan.js';
+import { planRoIPoolCells } from './roi-pool-plan.js';
+import { sparseRowMax } from './sparse-rows.js';
 
 /**
  * RoI max pooling (Fast R-CNN; torchvision's `ops.roi_pool`), exactly torchvision's semantics, on NHWC
@@ -27,8 +27,10 @@ import { planRoIPool } from './roi-pool-plan.js';
  * (row-major) holding the bin's maximum, so tied maxima (ReLU zeros) behave as in PyTorch. There is no
  * gradient with respect to `rois` (torchvision has none either: rounding makes it zero almost everywhere).
  *
- * Runs on every backend (tfjs ops only: `gatherND`, `maxPool`, `scatterND`, element-wise ops).
- * Not covered: NaN features (torchvision skips NaN cells, `maxPool` may not).
+ * Runs on every backend: on 'wasm' and 'cpu' through kernels this package registers (WebAssembly SIMD loops
+ * on the backend's data, the argmax kept for the backward pass, as torchvision does), elsewhere through tfjs
+ * ops (`gatherND`, `maxPool`, `scatterND`, element-wise ops). NaN features: the kernels skip NaN cells as
+ * torchvision does; the tfjs-ops path may not (`maxPool`).
  *
  * @example
  * // d2l §8.2: a 4x4 map, two RoIs at scale 0.1, 2x2 output
@@ -47,7 +49,7 @@ export function roiPool(
   const scale = checkSpatialScale(op, spatialScale);
   const [N, H, W, C] = features.shape;
   const { count, values } = parseRois(op, rois, N);
-  const plan = planRoIPool(values, count, {
+  const plan = planRoIPoolCells(values, count, {
     batch: N,
     height: H,
     width: W,
@@ -56,7 +58,7 @@ export function roiPool(
     spatialScale: scale,
   });
   return tf.tidy(() => {
-    const pooled = groupedRowMax(tf.reshape(features, [N * H * W, C]) as tf.Tensor2D, plan);
+    const pooled = sparseRowMax(tf.reshape(features, [N * H * W, C]) as tf.Tensor2D, plan);
     return tf.reshape(pooled, [count, ph, pw, C]) as tf.Tensor4D;
   });
 }
