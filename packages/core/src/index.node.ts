@@ -9,3 +9,11 @@ setPlatform(nodePlatform);
 
 export * from './api.js';
 export * from './node/index.js';
+export {
+  originalWebgpuKernel,
+  registerWebgpuKernels,
+  restoreWebgpuKernels,
+  WEBGPU_KERNELS,
+  WEBGPU_OPTIONAL_KERNELS,
+  webgpuKernelsInUse,
+} from './webgpu/index.js';

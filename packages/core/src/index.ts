@@ -8,3 +8,11 @@ import { browserPlatform } from './platform/browser.js';
 setPlatform(browserPlatform);
 
 export * from './api.js';
+export {
+  originalWebgpuKernel,
+  registerWebgpuKernels,
+  restoreWebgpuKernels,
+  WEBGPU_KERNELS,
+  WEBGPU_OPTIONAL_KERNELS,
+  webgpuKernelsInUse,
+} from './webgpu/index.js';

@@ -10,6 +10,7 @@ import {
   useFastWasmConv2DBackpropInput,
   useWasmKernelFixes,
 } from '../wasm/index.js';
+import { registerWebgpuKernels } from '../webgpu/index.js';
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
 
@@ -76,9 +77,20 @@ export async function loadWebgpuWith(
 ): Promise<Record<string, string | number | boolean>> {
   const name: BackendName = 'webgpu';
   if (!gpu) throw new BackendUnavailableError(name, noGpuReason);
-  const adapter = (await gpu.requestAdapter(
-    options.webgpuAdapter ?? { powerPreference: 'high-performance' },
-  )) as { info?: { vendor?: string; architecture?: string; device?: string; description?: string } } | null;
+  let adapter: {
+    info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  } | null;
+  try {
+    adapter = (await gpu.requestAdapter(
+      options.webgpuAdapter ?? { powerPreference: 'high-performance' },
+    )) as typeof adapter;
+  } catch (err) {
+    // e.g. a Vulkan driver that fails to start: say so, as an error of this backend.
+    throw new BackendUnavailableError(
+      name,
+      `navigator.gpu.requestAdapter() failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
   if (!adapter) {
     throw new BackendUnavailableError(
       name,
@@ -86,9 +98,12 @@ export async function loadWebgpuWith(
     );
   }
   if (!registered('webgpu')) await importPeer(name, '@tensorflow/tfjs-backend-webgpu');
+  // @cv/core's WGSL kernels in place of tfjs-backend-webgpu's slow ones (restoreWebgpuKernels() undoes it).
+  const replaced = registerWebgpuKernels();
   const info = adapter.info ?? {};
   return {
     adapter:
       [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown',
+    replacedKernels: replaced.join(', '),
   };
 }
