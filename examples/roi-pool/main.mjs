@@ -70,7 +70,10 @@ console.log(seedOk ? "matches the seed's output exactly." : "DIFFERS from the se
 check(seedOk, "roiPool reproduces the seed's numbers");
 // Its gradient: each output's gradient goes to the cell holding the maximum (torchvision's argmax).
 const seedGrad = tf.grad((x) => tf.sum(roiPool(x, seedRois, [2, 2], 0.1)))(X);
-console.log('gradient of the sum w.r.t. X (4x4):', JSON.stringify(tf.tidy(() => tf.reshape(seedGrad, [4, 4]).arraySync())));
+console.log(
+  'gradient of the sum w.r.t. X (4x4):',
+  JSON.stringify(tf.tidy(() => tf.reshape(seedGrad, [4, 4]).arraySync())),
+);
 check(
   JSON.stringify(Array.from(seedGrad.dataSync())) ===
     JSON.stringify([0, 0, 0, 0, 0, 1, 1, 0, 0, 2, 1, 1, 0, 1, 0, 1]),
