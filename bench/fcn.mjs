@@ -13,14 +13,14 @@
 //
 //   node bench/fcn.mjs [--backends wasm] [--quick] [--batch 8] [--micro-batch 2] [--size 320x480] [--reps 3] [--warmup 1]
 //                      [--torch-reps 3] [--torch-threads N] [--no-torch]
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  builtEntries,
   f1,
+  importBuilt,
   int,
   list,
   loadAverage,
@@ -34,9 +34,6 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const pkgDir = path.join(root, 'packages', 'fcn');
-const pkgEntry = path.join(pkgDir, 'dist', 'index.js');
-const coreEntry = path.join(root, 'packages', 'core', 'dist', 'index.node.js');
 
 const { values: args } = parseArgs({
   options: {
@@ -72,18 +69,8 @@ const WARMUP = args.quick ? 1 : int('warmup', args.warmup);
 const TORCH_REPS = Math.max(1, args.quick ? 1 : int('torch-reps', args['torch-reps']));
 const BACKENDS = list(args.backends);
 
-for (const [file, hint] of [
-  [coreEntry, 'cd packages/core && pnpm build'],
-  [pkgEntry, 'cd packages/fcn && pnpm build'],
-]) {
-  if (!existsSync(file)) {
-    console.error(`bench: ${path.relative(root, file)} is missing; build it first: ${hint}`);
-    process.exit(1);
-  }
-}
-const tf = createRequire(path.join(pkgDir, 'package.json'))('@tensorflow/tfjs-core');
-const cv = await import(pathToFileURL(coreEntry).href);
-const fcn = await import(pathToFileURL(pkgEntry).href);
+const built = builtEntries('fcn');
+const { tf, cv, pkg: fcn } = await importBuilt(built);
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const loadAtStart = loadAverage(log);
 

@@ -1,9 +1,11 @@
 // Shared pieces of the benchmark scripts in this folder (bench/run.mjs skips this file): integer flags,
 // the median, running a PyTorch script, the machine description, the results file and the table.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const TORCH_HINT =
   'install it with: apt-get install -y python3-torch (Debian torch, run with /usr/bin/python3)';
@@ -114,4 +116,38 @@ export function printTable(header, rows, isRight) {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
+}
+
+/** The repository root (this folder's parent). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The built entries of @cv/core (Node) and of packages/<name> (`dist/<entry>`); exits with the build command
+ * when either is missing, so a bench fails before its PyTorch run rather than after.
+ */
+export function builtEntries(name, entry = 'index.js') {
+  const pkgDir = path.join(ROOT, 'packages', name);
+  const coreEntry = path.join(ROOT, 'packages', 'core', 'dist', 'index.node.js');
+  const pkgEntry = path.join(pkgDir, 'dist', entry);
+  for (const [file, hint] of [
+    [coreEntry, 'cd packages/core && pnpm build'],
+    [pkgEntry, `cd packages/${name} && pnpm build`],
+  ]) {
+    if (!existsSync(file)) {
+      console.error(`bench: ${path.relative(ROOT, file)} is missing; build it first: ${hint}`);
+      process.exit(1);
+    }
+  }
+  return { pkgDir, coreEntry, pkgEntry };
+}
+
+/**
+ * Imports what {@link builtEntries} found: `{ tf, cv, pkg }`, with tfjs-core resolved from the package, so that
+ * it is the one @cv/core and the package use.
+ */
+export async function importBuilt({ pkgDir, coreEntry, pkgEntry }) {
+  const tf = createRequire(path.join(pkgDir, 'package.json'))('@tensorflow/tfjs-core');
+  const cv = await import(pathToFileURL(coreEntry).href);
+  const pkg = await import(pathToFileURL(pkgEntry).href);
+  return { tf, cv, pkg };
 }

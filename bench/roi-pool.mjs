@@ -12,14 +12,15 @@
 // bench/results/roi-pool-<date>.json and a table to stdout.
 //
 //   node bench/roi-pool.mjs [--backends wasm] [--quick] [--reps 7] [--warmup 1] [--torch-reps 7] [--no-torch]
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  builtEntries,
   f1,
+  importBuilt,
   int,
   list,
   loadAverage,
@@ -33,9 +34,6 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const pkgDir = path.join(root, 'packages', 'roi-pool');
-const pkgEntry = path.join(pkgDir, 'dist', 'index.js');
-const coreEntry = path.join(root, 'packages', 'core', 'dist', 'index.node.js');
 
 const { values: args } = parseArgs({
   options: {
@@ -91,19 +89,8 @@ const OPS = [
 ];
 const MODES = ['forward', 'forwardBackward'];
 
-for (const [file, hint] of [
-  [coreEntry, 'cd packages/core && pnpm build'],
-  [pkgEntry, 'cd packages/roi-pool && pnpm build'],
-]) {
-  if (!existsSync(file)) {
-    console.error(`bench: ${path.relative(root, file)} is missing; build it first: ${hint}`);
-    process.exit(1);
-  }
-}
-// tfjs-core resolved from the package, so that it is the one @cv/core and @cv/roi-pool use.
-const tf = createRequire(path.join(pkgDir, 'package.json'))('@tensorflow/tfjs-core');
-const cv = await import(pathToFileURL(coreEntry).href);
-const rp = await import(pathToFileURL(pkgEntry).href);
+const built = builtEntries('roi-pool');
+const { tf, cv, pkg: rp } = await importBuilt(built);
 const log = (m) => process.stderr.write(`${m}\n`);
 
 /** mulberry32 */

@@ -7,14 +7,14 @@
 // (trainSsd's profile), not here (the batch is in memory).
 //
 //   node bench/ssd.mjs [--quick] [--batch 32] [--micro-batch 16] [--steps 3] [--warmup 1] [--no-torch]
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  builtEntries,
   f1,
+  importBuilt,
   int,
   loadAverage,
   machine,
@@ -27,9 +27,6 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const pkgDir = path.join(root, 'packages', 'ssd');
-const pkgEntry = path.join(pkgDir, 'dist', 'index.js');
-const coreEntry = path.join(root, 'packages', 'core', 'dist', 'index.node.js');
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -48,15 +45,7 @@ if (args.help) {
   );
   process.exit(0);
 }
-for (const [file, hint] of [
-  [coreEntry, 'cd packages/core && pnpm build'],
-  [pkgEntry, 'cd packages/ssd && pnpm build'],
-]) {
-  if (!existsSync(file)) {
-    console.error(`bench: ${path.relative(root, file)} is missing; build it first: ${hint}`);
-    process.exit(1);
-  }
-}
+const built = builtEntries('ssd');
 const BATCH = args.quick ? 8 : int('batch', args.batch, 1);
 const MICRO = Math.min(BATCH, int('micro-batch', args['micro-batch'], 1));
 const STEPS = args.quick ? 1 : int('steps', args.steps, 1);
@@ -84,9 +73,7 @@ if (!args['no-torch']) {
   );
 }
 
-const tf = createRequire(path.join(pkgDir, 'package.json'))('@tensorflow/tfjs-core');
-const cv = await import(pathToFileURL(coreEntry).href);
-const ssd = await import(pathToFileURL(pkgEntry).href);
+const { tf, cv, pkg: ssd } = await importBuilt(built);
 await cv.initBackend('wasm', { log: false });
 log(`@cv/ssd on wasm, batch ${BATCH} (chunks of ${MICRO}) ...`);
 const net = ssd.tinySsd();

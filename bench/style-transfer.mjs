@@ -9,14 +9,14 @@
 //
 //   node bench/style-transfer.mjs [--backends wasm] [--size 300,450] [--quick] [--reps 3] [--warmup 1]
 //                                 [--torch-threads N] [--no-torch]
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  builtEntries,
   f1,
+  importBuilt,
   int,
   list,
   loadAverage,
@@ -30,9 +30,6 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const pkgDir = path.join(root, 'packages', 'style-transfer');
-const pkgEntry = path.join(pkgDir, 'dist', 'index.js');
-const coreEntry = path.join(root, 'packages', 'core', 'dist', 'index.node.js');
 const data = path.join(root, 'examples', 'style-transfer', 'data');
 const CONTENT = path.join(data, 'chelsea.png');
 const STYLE = path.join(data, 'hubble_deep_field.jpg');
@@ -66,19 +63,8 @@ const BACKENDS = list(args.backends);
 const THREADS =
   args['torch-threads'] !== undefined ? int('torch-threads', args['torch-threads'], 1) : os.cpus().length;
 
-for (const [file, hint] of [
-  [coreEntry, 'cd packages/core && pnpm build'],
-  [pkgEntry, 'cd packages/style-transfer && pnpm build'],
-]) {
-  if (!existsSync(file)) {
-    console.error(`bench: ${path.relative(root, file)} is missing; build it first: ${hint}`);
-    process.exit(1);
-  }
-}
-// tfjs-core resolved from the package, so that it is the one @cv/core and @cv/style-transfer use.
-const tf = createRequire(path.join(pkgDir, 'package.json'))('@tensorflow/tfjs-core');
-const cv = await import(pathToFileURL(coreEntry).href);
-const st = await import(pathToFileURL(pkgEntry).href);
+const built = builtEntries('style-transfer');
+const { tf, cv, pkg: st } = await importBuilt(built);
 const log = (m) => process.stderr.write(`${m}\n`);
 const loadAtStart = loadAverage(log);
 
