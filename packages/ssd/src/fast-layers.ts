@@ -112,16 +112,7 @@ export class FastBatchNorm2d extends BatchNorm2d {
       this.eps,
       relu,
     );
-    tf.tidy(() => {
-      const nbt = tf.add(this.numBatchesTracked!, tf.scalar(1, 'int32'));
-      this.numBatchesTracked!.assign(nbt);
-      const factor: tf.Tensor | number =
-        this.momentum === null ? tf.div(1, tf.cast(nbt, 'float32')) : this.momentum;
-      const keep = typeof factor === 'number' ? 1 - factor : tf.sub(1, factor);
-      const unbiased = tf.mul(variance, count / (count - 1));
-      this.runningMean!.assign(tf.add(tf.mul(this.runningMean!, keep), tf.mul(mean, factor)));
-      this.runningVar!.assign(tf.add(tf.mul(this.runningVar!, keep), tf.mul(unbiased, factor)));
-    });
+    this.updateRunningStats(mean, variance, count);
     mean.dispose();
     variance.dispose();
     return y;

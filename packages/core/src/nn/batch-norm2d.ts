@@ -83,7 +83,7 @@ export class BatchNorm2d extends Module {
       let variance: tf.Tensor;
       if (useBatchStats) {
         ({ mean, variance } = tf.moments(x, [0, 1, 2]));
-        if (this.training && this.trackRunningStats) this.#updateRunningStats(mean, variance, count);
+        if (this.training && this.trackRunningStats) this.updateRunningStats(mean, variance, count);
       } else {
         mean = this.runningMean!;
         variance = this.runningVar!;
@@ -94,8 +94,12 @@ export class BatchNorm2d extends Module {
     });
   }
 
-  /** PyTorch's update, in place with `assign`; reads nothing back from the device. */
-  #updateRunningStats(mean: tf.Tensor, biasedVar: tf.Tensor, count: number): void {
+  /**
+   * PyTorch's update of the running statistics from a training batch's `mean` and biased variance over
+   * `count` values per channel, in place with `assign`; reads nothing back from the device. For subclasses
+   * with their own training forward.
+   */
+  protected updateRunningStats(mean: tf.Tensor, biasedVar: tf.Tensor, count: number): void {
     tf.tidy(() => {
       const nbt = tf.add(this.numBatchesTracked!, tf.scalar(1, 'int32'));
       this.numBatchesTracked!.assign(nbt);
