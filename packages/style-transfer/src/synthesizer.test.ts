@@ -89,6 +89,9 @@ for (const backend of await testBackends()) {
         const gScale = Math.max(...g.dataSync().map(Math.abs));
         expectClose(g.dataSync(), f.grad0, { rtol: RTOL, atol: RTOL * gScale, what: 'gradient at step 1' });
         g.dispose();
+        // Let vitest's worker answer its RPC between the two long synchronous passes: on the CPU backend under
+        // load they block the event loop for over a minute together ("Timeout calling onTaskUpdate").
+        await new Promise((resolve) => setImmediate(resolve));
 
         // The first step creates Adam's two state buffers (expAvg, expAvgSq); later steps leave no tensor behind.
         const first = await stepChecked(synth, { keep: 2 });
