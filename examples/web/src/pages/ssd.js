@@ -94,9 +94,10 @@ export async function run(ctx) {
   for (let b = 0; b < nTest; b++) {
     const img = tf.tidy(() => tf.slice(images, [b, 0, 0, 0], [1, -1, -1, -1]).squeeze([0]));
     const shown = detections[b].slice(0, 3);
-    const px = drawBoxes(img, [result.truth[b], ...shown.map((d) => d.boxNormalized)], {
-      labels: ['', ...shown.map((d) => `banana=${d.score.toFixed(2)}`)],
-      colors: [[255, 255, 255], ...shown.map((_, i) => (i === 0 ? [255, 40, 40] : [70, 140, 255]))],
+    // The truth last, so that a detection drawn across it never hides its white edge.
+    const px = drawBoxes(img, [...shown.map((d) => d.boxNormalized), result.truth[b]], {
+      labels: [...shown.map((d) => `banana=${d.score.toFixed(2)}`), ''],
+      colors: [...shown.map((_, i) => (i === 0 ? [255, 40, 40] : [70, 140, 255])), [255, 255, 255]],
       lineWidth: 1,
       fontScale: 1,
     });
