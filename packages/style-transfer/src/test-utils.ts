@@ -2,6 +2,7 @@
 // fixtures/make_fixtures.py.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { deterministicStateDict as stateDictOf } from '../fixtures/deterministic-vgg.mjs';
 import { VGG19_CONFIG, Vgg19 } from './vgg19.js';
 
 export interface FeatureSummary {
@@ -41,43 +42,11 @@ export function fixture(): Fixture {
   return cached;
 }
 
-/** `n` values uniform in [−1, 1): make_fixtures.py's `hash_uniform` (uint32 arithmetic, exact). */
-export function hashUniform(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  const add = (seed * 40503 + 12345) >>> 0;
-  for (let k = 0; k < n; k++) {
-    let h = (Math.imul(k, 2654435761 | 0) + add) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    h = Math.imul(h, 0x45d9f3b) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    h = Math.imul(h, 0x45d9f3b) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    out[k] = (h / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+export { hashUniform } from '../fixtures/deterministic-vgg.mjs';
 
 /** The deterministic state dict of make_fixtures.py for `features[0..lastLayer]` (PyTorch layout). */
 export function deterministicStateDict(lastLayer: number): Record<string, tf.Tensor> {
-  const dict: Record<string, tf.Tensor> = {};
-  let c = 3;
-  let i = 0;
-  for (const o of VGG19_CONFIG) {
-    if (i > lastLayer) break;
-    if (o === 'M') {
-      i++;
-      continue;
-    }
-    const bound = Math.sqrt(6 / (9 * c));
-    const w = hashUniform(o * c * 9, 2 * i).map((u) => u * bound);
-    dict[`features.${i}.weight`] = tf.tensor4d(Float32Array.from(w), [o, c, 3, 3]);
-    dict[`features.${i}.bias`] = tf.tensor1d(
-      Float32Array.from(hashUniform(o, 2 * i + 1).map((u) => u * 0.05)),
-    );
-    c = o;
-    i += 2; // the conv and its ReLU
-  }
-  return dict;
+  return stateDictOf(tf, VGG19_CONFIG, lastLayer);
 }
 
 /** A `Vgg19` up to `lastLayer` with make_fixtures.py's deterministic weights. */
