@@ -98,3 +98,21 @@ for (const backend of await testBackends()) {
     });
   });
 }
+
+describe('multiboxTarget where the backend has no synchronous read', () => {
+  it('says to await the values first, naming the backend and the tensor', async () => {
+    await initBackend('cpu', { log: false });
+    const anchors = tf.tensor3d([[[0, 0, 0.5, 0.5]]]);
+    const labels = tf.tensor3d([[[0, 0.1, 0.1, 0.4, 0.4]]]);
+    // As tfjs-webgpu in Node does for a tensor on the GPU.
+    labels.dataSync = () => {
+      throw new ReferenceError('OffscreenCanvas is not defined');
+    };
+    expect(() => multiboxTarget(anchors, labels)).toThrow(
+      "@cv/anchors reads tensor values on the host, synchronously, and the 'cpu' backend could not read this " +
+        '[1,1,5] float32 tensor so (OffscreenCanvas is not defined). Await its values first (await tensor.data()), ' +
+        'which leaves them on the host for this read.',
+    );
+    tf.dispose([anchors, labels]);
+  });
+});

@@ -52,9 +52,22 @@ export function checkAnchorShape(fn: string, arg: string, x: unknown): number {
   return s.length === 3 ? s[1]! : s[0]!;
 }
 
-/** The tensor's values as float32 (int32 tensors are converted). One read. */
+/**
+ * The tensor's values as float32 (int32 tensors are converted). One synchronous read: where the backend has
+ * none (tfjs-webgpu in Node), a clear error says to `await tensor.data()` first (the values then stay on the
+ * host and this read succeeds).
+ */
 export function readFloat32(x: tf.Tensor): Float32Array {
-  const d = x.dataSync();
+  let d: ReturnType<tf.Tensor['dataSync']>;
+  try {
+    d = x.dataSync();
+  } catch (err) {
+    throw new Error(
+      `@cv/anchors reads tensor values on the host, synchronously, and the '${tf.getBackend()}' backend could ` +
+        `not read this [${x.shape}] ${x.dtype} tensor so (${(err as Error).message}). Await its values first ` +
+        '(await tensor.data()), which leaves them on the host for this read.',
+    );
+  }
   return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
 }
 

@@ -58,16 +58,35 @@ export async function detect(
   model.eval();
   let rows: tf.Tensor3D;
   try {
-    rows = tf.tidy(() => {
+    const out = tf.tidy(() => {
       const { anchors, clsPreds, bboxPreds } = model.apply(x);
-      const probs = tf.transpose(tf.softmax(clsPreds, -1), [0, 2, 1]) as tf.Tensor3D;
-      return multiboxDetection(probs, bboxPreds, anchors, { nmsThreshold });
+      return { anchors, bboxPreds, probs: tf.transpose(tf.softmax(clsPreds, -1), [0, 2, 1]) as tf.Tensor3D };
     });
+    try {
+      rows = await detectionRows(out.probs, out.bboxPreds, out.anchors, nmsThreshold);
+    } finally {
+      tf.dispose([out.anchors, out.bboxPreds, out.probs]);
+    }
   } finally {
     for (const [m, t] of modes) m.training = t;
     if (x !== images) x.dispose();
   }
   return decodeDetections(rows, width, height, scoreThreshold, maxDetections);
+}
+
+/**
+ * `multiboxDetection` (which decodes and suppresses on the host) after awaited reads of its inputs: every
+ * backend has those, and they leave the values on the host for its synchronous reads (tfjs-webgpu in Node has
+ * none of its own).
+ */
+export async function detectionRows(
+  probs: tf.Tensor3D,
+  bboxPreds: tf.Tensor2D,
+  anchors: tf.Tensor3D,
+  nmsThreshold: number,
+): Promise<tf.Tensor3D> {
+  await Promise.all([probs.data(), bboxPreds.data(), anchors.data()]);
+  return multiboxDetection(probs, bboxPreds, anchors, { nmsThreshold });
 }
 
 /**

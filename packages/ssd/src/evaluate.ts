@@ -1,7 +1,7 @@
-import { multiboxDetection, multiboxTarget } from '@cv/anchors';
+import { multiboxTarget } from '@cv/anchors';
 import { type ClassDetection, type ImageAnnotation, vocEvaluate } from '@cv/datasets-voc';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeDetections } from './detect.js';
+import { decodeDetections, detectionRows } from './detect.js';
 import { calcLoss, type SsdLossOptions } from './loss.js';
 import { bboxAbsError, classCorrect } from './metrics.js';
 import type { Ssd } from './ssd.js';
@@ -95,7 +95,9 @@ export async function evaluateSsd(
       const [images, labels] = unpackBatch(fn, batch);
       try {
         const [b, h, w] = images.shape;
-        const { stats, rows } = tf.tidy(() => {
+        // Awaited reads first: multiboxTarget and multiboxDetection label and decode on the host.
+        const lab = await labels.data();
+        const { stats, out } = tf.tidy(() => {
           const out = model.apply(images);
           const t = multiboxTarget(out.anchors, labels);
           const stats = tf.stack([
@@ -106,8 +108,14 @@ export async function evaluateSsd(
             ),
           ]);
           const probs = tf.transpose(tf.softmax(out.clsPreds, -1), [0, 2, 1]) as tf.Tensor3D;
-          return { stats, rows: multiboxDetection(probs, out.bboxPreds, out.anchors, { nmsThreshold }) };
+          return { stats, out: { probs, bboxPreds: out.bboxPreds, anchors: out.anchors } };
         });
+        let rows: tf.Tensor3D;
+        try {
+          rows = await detectionRows(out.probs, out.bboxPreds, out.anchors, nmsThreshold);
+        } finally {
+          tf.dispose([out.probs, out.bboxPreds, out.anchors]);
+        }
         const n = rows.shape[1];
         const s = await stats.data();
         stats.dispose();
@@ -117,7 +125,6 @@ export async function evaluateSsd(
         anchors += b * n;
         entries += b * n * 4;
         const dets = await decodeDetections(rows, w, h, scoreThreshold, maxDetections);
-        const lab = await labels.data();
         const m = labels.shape[1];
         for (let i = 0; i < b; i++) {
           const imageId = String(count + i);

@@ -160,7 +160,18 @@ export class Ssd extends Module<[tf.Tensor], SsdOutput> {
     }
     let all = cached;
     if (!all) {
-      all = tf.keep(tf.concat(anchors, 1));
+      // Joined on the host (multiboxPrior's outputs hold host values): the cached anchors then keep their
+      // values on the host on every backend, so multiboxTarget and multiboxDetection can read them
+      // synchronously even where the backend cannot (tfjs-webgpu in Node has no synchronous read).
+      const parts = anchors.map((a) => a.dataSync() as Float32Array);
+      const joined = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        joined.set(p, at);
+        at += p.length;
+      }
+      tf.dispose(anchors);
+      all = tf.keep(tf.tensor3d(joined, [1, joined.length / 4, 4]));
       this.#anchors.set(key, all);
     }
     const clsFlat = cls.length === 1 ? cls[0]! : tf.concat(cls, 1);

@@ -77,6 +77,10 @@ export async function trainStep(
   model.train();
   let targetMs = 0;
   let n = 0;
+  // The labels go to the host once (multiboxTarget labels anchors on the CPU): an awaited read, which every
+  // backend has (tfjs-webgpu in Node has no synchronous one); micro-batches are sliced there.
+  const labelValues = (await labels.data()) as Float32Array;
+  const rows = labels.shape[1]!;
   const params = model.parameters();
   let grads: Record<string, tf.Tensor> = {};
   const sums: tf.Tensor[] = [];
@@ -85,7 +89,9 @@ export async function trainStep(
       const size = Math.min(micro, batch - s0);
       const whole = size === batch;
       const x = whole ? images : tf.slice(images, [s0, 0, 0, 0], [size, -1, -1, -1]);
-      const y = whole ? labels : tf.slice(labels, [s0, 0, 0], [size, -1, -1]);
+      const y = whole
+        ? labels
+        : tf.tensor3d(labelValues.subarray(s0 * rows * 5, (s0 + size) * rows * 5), [size, rows, 5]);
       let metrics: tf.Tensor[] = [];
       try {
         const r = tf.variableGrads(() => {

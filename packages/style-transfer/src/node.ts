@@ -211,7 +211,7 @@ export async function styleTransfer(options: StyleTransferOptions): Promise<Styl
     const begin = performance.now();
     reporter.startEpoch(1, steps);
     for (let i = 1; i <= steps; i++) {
-      last = synth.step();
+      last = await synth.stepAsync();
       const metrics = { content: last.content, style: last.style, TV: last.tv };
       reporter.step(1, metrics);
       if (i % historyEvery === 0 || i === steps) history.record(i, metrics);

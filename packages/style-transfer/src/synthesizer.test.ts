@@ -168,6 +168,34 @@ for (const backend of await testBackends()) {
       }
     });
 
+    it('stepAsync takes the same step as step, reading the losses with an awaited read', async () => {
+      const small = tf.tidy(() => tf.slice(images.content, [0, 0, 0, 0], [1, 16, 16, 3]));
+      const opts = { styleLayers: [0, 5], contentLayers: [7] };
+      const a = new Synthesizer(net, small, small, opts);
+      const b = new Synthesizer(net, small, small, opts);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const want = a.step();
+          const got = await expectNoLeaks(
+            async () => ({ ...(await b.stepAsync()) }) as unknown as tf.TensorContainer,
+            {
+              keep: i === 0 ? 2 : 0,
+            },
+          );
+          expect(got).toEqual(want);
+        }
+        expectClose(b.image.dataSync(), a.image.dataSync(), {
+          rtol: 0,
+          atol: 0,
+          what: 'images after 2 steps',
+        });
+      } finally {
+        a.dispose();
+        b.dispose();
+        small.dispose();
+      }
+    });
+
     it('the StepLR schedule decays the lr by 0.8 every lrDecayEvery steps', () => {
       const small = tf.tidy(() => tf.slice(images.content, [0, 0, 0, 0], [1, 8, 8, 3]));
       const synth = new Synthesizer(net, small, small, {

@@ -157,9 +157,30 @@ export class Synthesizer {
 
   /**
    * One optimisation step (d2l's loop body): features of the image, the losses, their gradient with respect
-   * to the image, Adam's update, then the scheduler's step. Returns the losses before the update.
+   * to the image, Adam's update, then the scheduler's step. Returns the losses before the update. Reads them
+   * back synchronously: on backends without synchronous reads (tfjs-webgpu in Node) use `stepAsync`.
    */
   step(): StepLosses {
+    const { lr, values } = this.#update();
+    try {
+      return this.#losses(values.dataSync(), lr);
+    } finally {
+      values.dispose();
+    }
+  }
+
+  /** `step`, reading the losses back with one awaited read (every backend; no pipeline stall on a GPU). */
+  async stepAsync(): Promise<StepLosses> {
+    const { lr, values } = this.#update();
+    try {
+      return this.#losses(await values.data(), lr);
+    } finally {
+      values.dispose();
+    }
+  }
+
+  /** The step's update; returns `[content, style, tv, total]` before it, as one tensor the caller frees. */
+  #update(): { lr: number; values: tf.Tensor1D } {
     this.#checkLive('step');
     const lr = this.optimizer.lr;
     let parts: tf.Scalar[] = [];
@@ -180,11 +201,14 @@ export class Synthesizer {
       this.optimizer.step(grads);
       this.scheduler.step();
       this.stepCount++;
-      const [content, style, tv] = parts.map((p) => p.dataSync()[0]!) as [number, number, number];
-      return { step: this.stepCount, content, style, tv, total: value.dataSync()[0]!, lr };
+      return { lr, values: tf.stack([...parts, value]) as tf.Tensor1D };
     } finally {
       tf.dispose([value, ...Object.values(grads), ...parts]);
     }
+  }
+
+  #losses(v: ArrayLike<number>, lr: number): StepLosses {
+    return { step: this.stepCount, content: v[0]!, style: v[1]!, tv: v[2]!, total: v[3]!, lr };
   }
 
   /** The current image, postprocessed: `[H, W, 3]` float32 in [0, 1] (a new tensor the caller owns). */

@@ -2,7 +2,7 @@
 // F.cross_entropy on logits permuted to NCHW; gradients permuted back to NHWC).
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../index.node.js';
 import { expectClose, expectNoLeaks, gradCheck, testBackends } from '../testing/index.js';
 import { crossEntropy } from './cross-entropy.js';
@@ -108,6 +108,33 @@ describe('crossEntropy validation', () => {
     expect(() => crossEntropy([1, 2] as unknown as tf.Tensor, target)).toThrow(
       'crossEntropy: input must be a tf.Tensor',
     );
+  });
+
+  it('skips the class check with one warning where the backend cannot read the target synchronously', () => {
+    const bad = tf.tensor2d([[0, 1, 4]], undefined, 'int32');
+    // As tfjs-webgpu in Node does for a tensor on the GPU: no synchronous read.
+    bad.dataSync = () => {
+      throw new ReferenceError('OffscreenCanvas is not defined');
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const l = tf.tensor2d([
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ]);
+      const flat = tf.reshape(l, [1, 3, 4]);
+      const loss = crossEntropy(flat, bad, { reduction: 'none' });
+      expect(loss.shape).toEqual([1, 3]);
+      crossEntropy(flat, bad, { reduction: 'none' }).dispose();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(
+        /crossEntropy: class indices not validated: the '\w+' backend cannot read the target synchronously \(OffscreenCanvas is not defined\)/,
+      );
+      tf.dispose([l, flat, loss, bad]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('refuses a class index out of range unless it is the ignore index, and leaks nothing doing so', async () => {

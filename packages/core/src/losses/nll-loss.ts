@@ -74,21 +74,43 @@ export function prepareClassTargets(
   const flat = tf.reshape(input, [n, numClasses]) as tf.Tensor2D;
   const t = tf.reshape(target, [n]) as tf.Tensor1D;
   const validBool = tf.notEqual(t, ignoreIndex);
-  if (validateTargets) {
-    const bad = tf.logicalAnd(validBool, tf.logicalOr(tf.less(t, 0), tf.greaterEqual(t, numClasses)));
-    if (tf.any(bad).dataSync()[0]) {
-      const values = t.dataSync();
-      const first = bad.dataSync().findIndex((b) => b !== 0);
-      throw new Error(
-        `${fn}: target holds class index ${values[first]} (flat position ${first}); expected 0 <= target < ${numClasses} ` +
-          `or target == ignoreIndex (${ignoreIndex})`,
-      );
-    }
-  }
+  if (validateTargets) checkTargets(fn, target, numClasses, ignoreIndex);
   const safe = tf.where(validBool, t, tf.zerosLike(t)) as tf.Tensor1D;
   const valid = tf.cast(validBool, 'float32') as tf.Tensor1D;
   const targetWeight = weight ? (tf.mul(tf.gather(weight, safe), valid) as tf.Tensor1D) : valid;
   return { flat, safe, valid, targetWeight, weight, numClasses };
+}
+
+let warnedUnread = false;
+
+/**
+ * Class indices in range (or `ignoreIndex`), checked on the host: one synchronous read of `target` (labels are
+ * usually made on the host, so it costs nothing on a GPU). Where the backend cannot read synchronously
+ * (tfjs-webgpu in Node, for a target that lives on the GPU) the check is skipped with a one-time warning.
+ */
+function checkTargets(fn: string, target: tf.Tensor, numClasses: number, ignoreIndex: number): void {
+  let values: ArrayLike<number>;
+  try {
+    values = target.dataSync() as Int32Array;
+  } catch (err) {
+    if (!warnedUnread) {
+      warnedUnread = true;
+      console.warn(
+        `${fn}: class indices not validated: the '${tf.getBackend()}' backend cannot read the target synchronously ` +
+          `(${(err as Error).message}). Await target.data() first to have them checked, or pass validateTargets: false.`,
+      );
+    }
+    return;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== ignoreIndex && (v < 0 || v >= numClasses)) {
+      throw new Error(
+        `${fn}: target holds class index ${v} (flat position ${i}); expected 0 <= target < ${numClasses} ` +
+          `or target == ignoreIndex (${ignoreIndex})`,
+      );
+    }
+  }
 }
 
 /**

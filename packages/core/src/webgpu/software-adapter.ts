@@ -1,10 +1,9 @@
 /**
  * A WebGPU device on machines without a GPU, for tests: Dawn's OpenGL backend over Mesa's llvmpipe (EGL
  * surfaceless), in WebGPU compatibility mode. It runs tfjs-backend-webgpu's and @cv/core's WGSL programs
- * correctly but slowly: right for parity tests, meaningless for timings. Node only; not exported by the
- * package (initBackend never picks it: a CPU renderer is no GPU backend).
+ * correctly but slowly: right for parity tests, meaningless for timings. Node only; exported from
+ * `@cv/core/testing` for tests, never used by initBackend (a CPU renderer is no GPU backend).
  */
-import { importOptional } from '../backend.js';
 
 type Dawn = {
   create(flags: string[]): { requestAdapter(o?: object): Promise<unknown> };
@@ -20,7 +19,9 @@ export async function installSoftwareWebgpu(): Promise<
 > {
   let dawn: Dawn;
   try {
-    const mod = (await importOptional('webgpu')) as Partial<Dawn> & { default?: Dawn };
+    // A variable specifier: bundlers must not resolve this optional package (as backend.ts' importOptional).
+    const specifier = 'webgpu';
+    const mod = (await import(/* @vite-ignore */ specifier)) as Partial<Dawn> & { default?: Dawn };
     dawn = typeof mod.create === 'function' ? (mod as Dawn) : (mod.default as Dawn);
   } catch (err) {
     return { ok: false, reason: `the 'webgpu' package did not load: ${(err as Error).message}` };
