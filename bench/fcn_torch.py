@@ -7,6 +7,7 @@ d2l's l.sum()). Also the eval-mode forward of one image.
 
 Run with Debian's torch (apt-get install -y python3-torch python3-torchvision):
     /usr/bin/python3 bench/fcn_torch.py [--batch 8] [--height 320] [--width 480] [--threads N] [--warmup 1] [--reps 3]
+        [--device cpu|cuda]   (cuda: bench/gpu/run.sh, on the same GPU as @cv's webgpu step)
 Prints one JSON object to stdout. Times are milliseconds, median of --reps after --warmup untimed runs.
 """
 
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from torch_lib import median_ms
+from torch_lib import device_sync, median_ms
 
 
 def bilinear_kernel(in_channels, out_channels, kernel_size):
@@ -40,6 +41,7 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -51,6 +53,9 @@ def main():
     x = torch.randn(a.batch, 3, a.height, a.width)
     y = torch.randint(0, 21, (a.batch, a.height, a.width))
     y[torch.rand(y.shape) < 0.05] = 255
+    dev = torch.device(a.device)
+    net, x, y = net.to(dev), x.to(dev), y.to(dev)
+    sync = device_sync(dev)
 
     def step():
         net.train()
@@ -62,7 +67,7 @@ def main():
         loss.backward()
         trainer.step()
 
-    train_ms, train_times = median_ms(step, a.warmup, a.reps)
+    train_ms, train_times = median_ms(step, a.warmup, a.reps, sync)
     net.eval()
     x1 = x[:1]
 
@@ -70,7 +75,7 @@ def main():
         with torch.no_grad():
             net(x1).argmax(dim=1)
 
-    eval_ms, eval_times = median_ms(infer, a.warmup, a.reps)
+    eval_ms, eval_times = median_ms(infer, a.warmup, a.reps, sync)
     print(
         json.dumps(
             {
@@ -78,6 +83,7 @@ def main():
                 "torchvision": torchvision.__version__,
                 "python": platform.python_version(),
                 "threads": a.threads,
+                "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                 "batch": a.batch,
                 "size": [a.height, a.width],
                 "trainStepMs": train_ms,

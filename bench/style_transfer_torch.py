@@ -6,7 +6,7 @@ tfjs side (the example's photos, resized with PIL as d2l's preprocess does).
 
 Run with Debian's torch (apt-get install -y python3-torch python3-torchvision):
     /usr/bin/python3 bench/style_transfer_torch.py --content a.png --style b.jpg [--size 300,450]
-        [--threads N] [--warmup 1] [--reps 3]
+        [--threads N] [--warmup 1] [--reps 3] [--device cpu|cuda]
 Prints one JSON object to stdout. Times are seconds per step, median of --reps after --warmup untimed steps.
 """
 
@@ -61,6 +61,7 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -69,8 +70,10 @@ def main():
     net = torch.nn.Sequential(*[vgg[i] for i in range(max(CONTENT_LAYERS + STYLE_LAYERS) + 1)])
     for p_ in net.parameters():
         p_.requires_grad_(False)
-    content_X = preprocess(Image.open(a.content).convert("RGB"), shape)
-    style_X = preprocess(Image.open(a.style).convert("RGB"), shape)
+    dev = torch.device(a.device)
+    net = net.to(dev)
+    content_X = preprocess(Image.open(a.content).convert("RGB"), shape).to(dev)
+    style_X = preprocess(Image.open(a.style).convert("RGB"), shape).to(dev)
     with torch.no_grad():
         contents_Y, _ = extract_features(net, content_X)
         _, styles_Y = extract_features(net, style_X)
@@ -102,6 +105,7 @@ def main():
         "torchvision": torchvision.__version__,
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "size": list(shape),
         "secondsPerStep": statistics.median(times),
         "times": times,

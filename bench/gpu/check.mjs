@@ -30,7 +30,7 @@ const sp = (d) => Math.max(2, Math.round((d * HW) / 256));
 const SECTIONS =
   typeof args.sections === 'string'
     ? args.sections.split(',')
-    : ['parity', 'kernels', 'train', 'profile', 'models'];
+    : ['parity', 'models', 'profile', 'train', 'kernels'];
 const results = {
   backends: { cpu: version_cpu },
   date: new Date().toISOString(),
@@ -605,6 +605,27 @@ async function profile() {
 }
 
 // --------------------------------------------------------------------------------------------- models
+/** PyTorch's result for a model on this GPU (run.sh writes torch-<name>.json into --torch-models). */
+function torchModel(name) {
+  if (typeof args['torch-models'] !== 'string') return undefined;
+  try {
+    return JSON.parse(readFileSync(`${args['torch-models']}/torch-${name}.json`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A table row for PyTorch's step beside ours (`oursMs`): ours ÷ PyTorch time in the note. */
+function torchRow(name, t, perS, ms, oursMs, note = '') {
+  if (!t) return [name, 'not run', '', ''];
+  return [
+    `${name}, torch ${t.torch} on ${t.device}`,
+    fmt(perS, 1),
+    fmt(ms, 1),
+    `ours takes ${fmt(oursMs / ms, 1)}x its time${note ? `; ${note}` : ''}`,
+  ];
+}
+
 async function models(modules) {
   let mods = modules;
   const rows = [];
@@ -640,6 +661,12 @@ async function models(modules) {
         fmt(ms, 1),
         `multiboxTarget ${fmt(targetMs / n, 1)} ms`,
       ]);
+      const t = torchModel('ssd');
+      rows.push(
+        torchRow('PyTorch TinySSD, the seed\'s loop (d2l multibox_target)', t, t?.examplesPerSecond, t?.stepMs, ms,
+          t ? `multibox_target ${fmt(100 * t.targetShare, 0)}% of its step` : ''),
+      );
+      model.dispose();
       tf.dispose([images, labels]);
     } catch (err) {
       rows.push(['@cv/ssd TinySSD trainStep', `ERROR ${String(err.message).slice(0, 300)}`, '', '']);
@@ -656,9 +683,11 @@ async function models(modules) {
       const params = model.parameters();
       const opt = new core.SGD(params, { lr: 1e-3, weightDecay: 1e-3 });
       const B = Math.min(8, BATCH);
-      const [h, w] = [sp(320), sp(480)];
+      // Multiples of 32 (the FCN's stride): 320x480 on the GPU.
+      const [h, w] = [320, 480].map((d) => Math.max(32, Math.round(sp(d) / 32) * 32));
       const x = tf.randomUniform([B, h, w, 3]);
       const y = tf.randomUniform([B, h, w], 0, 21, 'int32');
+      await y.data(); // the labels stay on the host too, where crossEntropy checks their class indices
       const step = async () => {
         const { value, grads } = tf.variableGrads(() => fcn.fcnLoss(model.apply(x), y), params);
         opt.step(grads);
@@ -677,6 +706,9 @@ async function models(modules) {
         fmt(ms, 1),
         '',
       ]);
+      const t = torchModel('fcn');
+      rows.push(torchRow('PyTorch FCN step (d2l, torchvision resnet18)', t, t?.trainExamplesPerSecond, t?.trainStepMs, ms));
+      model.dispose();
       tf.dispose([x, y]);
     } catch (err) {
       rows.push(['@cv/fcn FCN step', `ERROR ${String(err.message).slice(0, 300)}`, '', '']);
@@ -692,17 +724,18 @@ async function models(modules) {
       const content = tf.randomUniform([1, sp(300), sp(450), 3]);
       const style = tf.randomUniform([1, sp(300), sp(450), 3]);
       const syn = new st.Synthesizer(net, content, style);
-      const once = async () => {
-        const l = syn.step();
-        for (const v of Object.values(l)) if (v instanceof tf.Tensor) await v.data();
-      };
+      const once = () => syn.stepAsync();
       await once();
       await once();
       const n = QUICK ? 3 : 10;
       const t0 = performance.now();
       for (let i = 0; i < n; i++) await once();
       const ms = (performance.now() - t0) / n;
-      rows.push([`@cv/style-transfer Synthesizer.step (${sp(300)}x${sp(450)})`, '', fmt(ms, 1), '']);
+      rows.push([`@cv/style-transfer Synthesizer.stepAsync (${sp(300)}x${sp(450)})`, fmt(1000 / ms, 1), fmt(ms, 1), 'steps/s']);
+      const t = torchModel('style-transfer');
+      rows.push(torchRow('PyTorch style transfer step (d2l, VGG-19 features)', t, t && 1000 / (t.secondsPerStep * 1000), t && t.secondsPerStep * 1000, ms, 'steps/s'));
+      syn.dispose();
+      net.dispose();
       tf.dispose([content, style]);
     } catch (err) {
       rows.push(['@cv/style-transfer step', `ERROR ${String(err.message).slice(0, 300)}`, '', '']);

@@ -7,12 +7,16 @@
 #   dawn.node.xz         the `webgpu` package's Dawn addon (linux-x64), xz-compressed
 #   node_modules/webgpu  a two-line stand-in for the `webgpu` package that loads ../../dawn.node
 #   debs/                Debian's Vulkan loader and GL/EGL loaders (apt-get download), unpacked there
+#   reference/           d2l_reference.py (the seed's PyTorch code) for bench/ssd_torch.py there
 # Usage (repo root): bash bench/gpu/prepare.sh      (rebuild only the bundle: bash bench/gpu/prepare.sh --bundle)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=bench/gpu/.travel
 mkdir -p "$T/debs" "$T/node_modules/webgpu"
 node bench/gpu/build.mjs "$T/check.mjs"
+# d2l's reference code (the seed's TinySSD and multibox_target) for PyTorch's side (bench/ssd_torch.py).
+mkdir -p "$T/reference"
+cp "${CV_D2L_REFERENCE:-../shared/reference}/d2l_reference.py" "$T/reference/"
 [ "${1:-}" = "--bundle" ] && exit 0
 
 dawn=$(ls node_modules/.pnpm/webgpu@*/node_modules/webgpu/dist/linux-x64.dawn.node 2>/dev/null | head -1 || true)

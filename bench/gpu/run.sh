@@ -64,6 +64,13 @@ el "== PyTorch on the same GPU (torch_stack.py)"
 PYTHONUNBUFFERED=1 timeout 90 python3 bench/gpu/torch_stack.py "$W/torch.json" $QUICK
 cp "$W/torch.json" "$R/torch.json" 2>/dev/null
 
+el "== PyTorch, the seed's models on the same GPU (bench/*_torch.py --device cuda)"
+TR=$([ -n "$QUICK" ] && echo 3 || echo 10)
+PYTHONUNBUFFERED=1 timeout 60 python3 bench/ssd_torch.py --device cuda --reference "$T/reference" --batch 32 --steps "$TR" --warmup 3 > "$W/torch-ssd.json"; tail -c 400 "$W/torch-ssd.json"
+PYTHONUNBUFFERED=1 timeout 60 python3 bench/fcn_torch.py --device cuda --batch 8 --reps "$TR" --warmup 3 > "$W/torch-fcn.json"; tail -c 400 "$W/torch-fcn.json"
+PYTHONUNBUFFERED=1 timeout 60 python3 bench/style_transfer_torch.py --device cuda --content examples/style-transfer/data/chelsea.png --style examples/style-transfer/data/hubble_deep_field.jpg --reps "$TR" --warmup 3 > "$W/torch-style-transfer.json"; tail -c 400 "$W/torch-style-transfer.json"
+cp "$W"/torch-*.json "$R/" 2>/dev/null
+
 el "== WebGPU adapter (Dawn, Vulkan)"
 if ! VK_LOADER_DEBUG=error,warn timeout 60 "$W/node" "$W/check.mjs" --probe; then
   el "no adapter: the Vulkan loader's view (VK_LOADER_DEBUG=all, filtered)"
@@ -93,7 +100,7 @@ left=$(( ${CV_GPU_BUDGET:-230} - ($(date +%s) - START) ))
 [ "$left" -lt 30 ] && left=30
 el "check gets ${left} s"
 # allow_unsafe_apis: timestamp queries, for the per-kernel GPU times of the profile section.
-timeout "$left" "$W/node" "$W/check.mjs" $QUICK ${DAWN:---dawn=enable-dawn-features=allow_unsafe_apis} --torch="$W/torch.json" --out="$R/gpu-check.json"
+timeout "$left" "$W/node" "$W/check.mjs" $QUICK ${DAWN:---dawn=enable-dawn-features=allow_unsafe_apis} --torch="$W/torch.json" --torch-models="$W" --out="$R/gpu-check.json"
 rc=$?
 el "done (check exit $rc)"
 exit $rc
