@@ -5,8 +5,11 @@
 // multiboxTarget (CPU labelling). The WASM heap holds about 16 images of this training, so batch 32 runs as two
 // accumulated chunks of 16 (`microBatch`, BatchNorm per chunk); data loading is measured by examples/ssd
 // (trainSsd's profile), not here (the batch is in memory).
+// `--workers N` (default 2 where the machine has 2 cores or more; 0 skips it) adds trainSsd with N worker
+// threads (one WASM backend each, the chunks computed at the same time) on the same batch: its step times are
+// the intervals between trainSsd's progress events after the warm-up steps.
 //
-//   node bench/ssd.mjs [--quick] [--batch 32] [--micro-batch 16] [--steps 3] [--warmup 1] [--no-torch]
+//   node bench/ssd.mjs [--quick] [--batch 32] [--micro-batch 16] [--steps 3] [--warmup 1] [--workers 2] [--no-torch]
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     'micro-batch': { type: 'string', default: '16' },
     steps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
+    workers: { type: 'string', default: os.cpus().length >= 2 ? '2' : '0' },
     'no-torch': { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -41,15 +45,22 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node bench/ssd.mjs [--quick] [--batch 32] [--micro-batch 16] [--steps 3] [--warmup 1] [--no-torch]',
+    'usage: node bench/ssd.mjs [--quick] [--batch 32] [--micro-batch 16] [--steps 3] [--warmup 1] [--workers 2] [--no-torch]',
   );
   process.exit(0);
 }
-const built = builtEntries('ssd');
+const built = builtEntries('ssd', 'node.js');
 const BATCH = args.quick ? 8 : int('batch', args.batch, 1);
 const MICRO = Math.min(BATCH, int('micro-batch', args['micro-batch'], 1));
 const STEPS = args.quick ? 1 : int('steps', args.steps, 1);
 const WARMUP = int('warmup', args.warmup);
+const WORKERS = int('workers', args.workers);
+if (WORKERS === 1) {
+  console.error(
+    'bench: --workers 1 is the single-thread row already; pass 2 or more (0 skips the workers row)',
+  );
+  process.exit(1);
+}
 const log = (m) => process.stderr.write(`${m}\n`);
 const load = loadAverage(log);
 
@@ -108,30 +119,85 @@ const ours = {
   targetShare: targetMs / stepMs,
   leakedTensors: leaked,
 };
-tf.dispose([x, y]);
 opt.dispose();
 net.dispose();
+
+// The same batch through trainSsd on worker threads (chunks of MICRO images: chunk i on worker i mod N).
+let parallel = { skipped: true };
+if (WORKERS >= 2) {
+  log(`@cv/ssd trainSsd on ${WORKERS} wasm worker threads, batch ${BATCH} (chunks of ${MICRO}) ...`);
+  const before2 = tf.memory().numTensors;
+  const pnet = ssd.tinySsd();
+  const at = [];
+  const loader = {
+    length: WARMUP + STEPS,
+    async *[Symbol.asyncIterator]() {
+      for (let i = 0; i < WARMUP + STEPS; i++) yield { images: tf.clone(x), labels: tf.clone(y) };
+    },
+  };
+  const r = await ssd.trainSsd(pnet, loader, {
+    epochs: 1,
+    lr: 0.2,
+    weightDecay: 5e-4,
+    microBatch: MICRO,
+    workers: WORKERS,
+    log,
+    onProgress: (e) => {
+      if (e.type === 'epochStart') at.push(0);
+      if (e.type === 'step') at.push(e.seconds * 1000);
+    },
+  });
+  pnet.dispose();
+  const pms = median(at.slice(1 + WARMUP).map((t, i) => t - at[WARMUP + i]));
+  parallel = {
+    backend: 'wasm',
+    workers: r.workers,
+    batch: BATCH,
+    microBatch: MICRO,
+    stepMs: pms,
+    examplesPerSecond: (BATCH / pms) * 1000,
+    targetShare: r.profile.targetMs / r.profile.stepMs,
+    leakedTensors: tf.memory().numTensors - before2,
+  };
+}
+tf.dispose([x, y]);
 
 const result = {
   date: new Date().toISOString(),
   bench: 'ssd',
   machine: machine(load, { atEnd: true }),
-  config: { batch: BATCH, microBatch: MICRO, steps: STEPS, warmup: WARMUP, image: 256 },
+  config: { batch: BATCH, microBatch: MICRO, steps: STEPS, warmup: WARMUP, workers: WORKERS, image: 256 },
   ours,
+  parallel,
   torch,
 };
 const outFile = writeResult(here, 'ssd', result, args.quick);
+const chunks = `${BATCH} (${MICRO}x${Math.ceil(BATCH / MICRO)})`;
+const vsTorch = (r) =>
+  torch.examplesPerSecond ? `${(r.examplesPerSecond / torch.examplesPerSecond).toFixed(2)}x` : '-';
 printTable(
   ['training step', 'batch', 'ms/step', 'examples/s', 'multiboxTarget share', 'ours/torch (examples/s)'],
   [
     [
-      '@cv/ssd wasm',
-      `${BATCH} (${MICRO}x${BATCH / MICRO})`,
+      '@cv/ssd wasm, 1 thread',
+      chunks,
       f1(ms),
       ours.examplesPerSecond.toFixed(2),
       `${(100 * ours.targetShare).toFixed(1)}%`,
-      torch.examplesPerSecond ? `${(ours.examplesPerSecond / torch.examplesPerSecond).toFixed(2)}x` : '-',
+      vsTorch(ours),
     ],
+    ...(parallel.skipped
+      ? []
+      : [
+          [
+            `@cv/ssd wasm, ${parallel.workers} worker threads`,
+            chunks,
+            f1(parallel.stepMs),
+            parallel.examplesPerSecond.toFixed(2),
+            `${(100 * parallel.targetShare).toFixed(1)}%`,
+            vsTorch(parallel),
+          ],
+        ]),
     [
       'PyTorch seed loop',
       String(BATCH),
@@ -144,7 +210,7 @@ printTable(
   (i) => i >= 2,
 );
 console.log(`\nwritten: ${path.relative(root, outFile)}`);
-if (leaked) {
-  console.error(`tensor leak: ${leaked}`);
+if (leaked || parallel.leakedTensors) {
+  console.error(`tensor leak: ${leaked} (1 thread), ${parallel.leakedTensors ?? 0} (workers)`);
   process.exitCode = 1;
 }

@@ -1,15 +1,18 @@
 // The README's main job: train d2l's TinySSD on the banana set and detect bananas, in plain Node on WASM.
 //
-//   node main.mjs [--epochs 2] [--batch 32] [--train 1000] [--val 100] [--micro-batch 8] [--data out/data] [--out out]
-//                 [--flip] [--hard-negatives 3] [--smooth-l1] [--backend wasm] [--resume] [--check]
+//   node main.mjs [--epochs 2] [--batch 32] [--train 1000] [--val 100] [--micro-batch 8] [--workers 2] [--data out/data]
+//                 [--out out] [--flip] [--hard-negatives 3] [--smooth-l1] [--backend wasm] [--resume] [--check]
 //
 // It generates the banana set if absent (@cv/datasets-voc's generator, d2l's format: 1000 training and 100
 // validation 256x256 images), trains (a short default; `--epochs 20` is the seed's full recipe), reports d2l's
 // class error and box MAE and the validation AP@0.5 each epoch, saves the model (safetensors + JSON), detects
 // bananas on validation images and writes a PNG grid of the detections and the metrics plot.
+// `--workers N` (default on WASM and CPU: 2, or 1 on a one-core machine; 1 on a GPU backend) trains on N worker
+// threads, each with its own WASM (or CPU) backend: tfjs-backend-wasm runs one thread in Node. 1: the main thread.
 // `--resume` continues from the last checkpoint in <out>/checkpoints. `--check` runs a tiny version (8 training
 // images, batch 4, 2 epochs) and exits non-zero if anything is off (no training progress, a leaked tensor, a missing file).
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend, ProgressBar, saveHistoryPlot } from '@cv/core';
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     epochs: { type: 'string' },
     batch: { type: 'string', default: '32' },
     'micro-batch': { type: 'string', default: '8' },
+    workers: { type: 'string' },
     train: { type: 'string' },
     val: { type: 'string' },
     data: { type: 'string' },
@@ -40,7 +44,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: node main.mjs [--epochs N] [--batch N] [--train N] [--val N] [--data DIR] [--out DIR] [--flip] [--hard-negatives R] [--smooth-l1] [--lr X] [--backend wasm|cpu|webgpu] [--check]',
+    'usage: node main.mjs [--epochs N] [--batch N] [--micro-batch N] [--workers N] [--train N] [--val N] [--data DIR] [--out DIR] [--flip] [--hard-negatives R] [--smooth-l1] [--lr X] [--backend wasm|cpu|webgpu] [--check]',
   );
   process.exit(0);
 }
@@ -61,6 +65,12 @@ const lr = Number(args.lr);
 
 const info = await initBackend(args.backend, { log: false });
 console.log(`backend: ${info.name} (${info.reason})`);
+// Worker threads pay off where the backend is single-threaded on the CPU (WASM, CPU), not on a GPU.
+const workers = int('workers', ['wasm', 'cpu'].includes(info.name) ? Math.min(2, os.cpus().length) : 1);
+// The WASM heap (4 GB) holds about 16 images of 256x256 TinySSD training, and a long run at 16 ran out of it
+// after 29 steps: accumulate the gradients of batch 32 over chunks of 8 (BatchNorm statistics per chunk), and
+// give every worker at least one chunk.
+const microBatch = Math.min(batch, int('micro-batch', 8), Math.ceil(batch / workers));
 
 // 1. Data: d2l's banana format, generated once.
 if (!['bananas_train', 'bananas_val'].every((s) => existsSync(path.join(dataDir, s, 'label.csv')))) {
@@ -90,9 +100,9 @@ try {
     augment: { flip: args.flip, seed: Number(args.seed) },
     checkpointDir: path.join(outDir, 'checkpoints'),
     resume: args.resume,
-    // The WASM heap (4 GB) holds about 16 images of 256x256 TinySSD training, and a long run at 16 ran out of it
-    // after 29 steps: accumulate the gradients of batch 32 over chunks of 8 (BatchNorm statistics per chunk).
-    microBatch: Math.min(batch, int('micro-batch', 8)),
+    microBatch,
+    workers,
+    workerBackend: info.name === 'cpu' ? 'cpu' : 'wasm',
     onProgress: bar.callback,
   });
 } finally {
@@ -102,7 +112,7 @@ const last = result.history.last();
 const fmt = (v) => (v < 1e-2 ? v.toExponential(2) : v.toFixed(4));
 console.log(
   `class err ${fmt(last['class err'])}, bbox mae ${fmt(last['bbox mae'])}, val AP@0.5 ${fmt(last['val AP@0.5'])}; ` +
-    `${result.examplesPerSecond.toFixed(2)} examples/sec on ${info.name} ` +
+    `${result.examplesPerSecond.toFixed(2)} examples/sec on ${info.name}${result.workers > 1 ? ` (${result.workers} worker threads)` : ''} ` +
     `(labelling ${((100 * result.profile.targetMs) / result.profile.totalMs).toFixed(1)}%, data ${((100 * result.profile.dataMs) / result.profile.totalMs).toFixed(1)}% of the time)`,
 );
 

@@ -5,4 +5,10 @@
 
 export { loadSsd, type SaveDetectionsOptions, saveDetections, saveSsd } from './files.js';
 export * from './index.js';
+export {
+  createParallelTrainer,
+  type ParallelTrainer,
+  type ParallelTrainerOptions,
+  type WorkerBackend,
+} from './parallel.js';
 export { type TrainSsdOptions, type TrainSsdResult, trainSsd } from './train.js';

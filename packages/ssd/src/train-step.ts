@@ -1,8 +1,8 @@
-import { type MultiboxTargetOptions, multiboxTarget } from '@cv/anchors';
+import type { MultiboxTargetOptions } from '@cv/anchors';
 import { checkFinite, type Optimizer, type TrainingPosition } from '@cv/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { calcLoss, type SsdLossOptions } from './loss.js';
-import { bboxAbsError, classCorrect } from './metrics.js';
+import type { SsdLossOptions } from './loss.js';
+import { microStep } from './micro-step.js';
 import type { Ssd } from './ssd.js';
 
 export interface SsdStepOptions {
@@ -92,25 +92,11 @@ export async function trainStep(
       const y = whole
         ? labels
         : tf.tensor3d(labelValues.subarray(s0 * rows * 5, (s0 + size) * rows * 5), [size, rows, 5]);
-      let metrics: tf.Tensor[] = [];
       try {
-        const r = tf.variableGrads(() => {
-          const out = model.apply(x);
-          n = out.anchors.shape[1]!;
-          const t0 = performance.now();
-          const t = multiboxTarget(out.anchors, y as tf.Tensor3D, options.target);
-          targetMs += performance.now() - t0;
-          metrics = [
-            tf.keep(classCorrect(out.clsPreds, t.classLabels)),
-            tf.keep(bboxAbsError(out.bboxPreds, t.bboxOffset, t.bboxMask)),
-          ];
-          const l = tf.mean(
-            calcLoss(out.clsPreds, t.classLabels, out.bboxPreds, t.bboxOffset, t.bboxMask, options.loss),
-          );
-          return (whole ? l : tf.mul(l, size / batch)) as tf.Scalar;
-        }, params);
-        sums.push(tf.stack([r.value, ...metrics]));
-        tf.dispose([r.value, ...metrics]);
+        const r = microStep(model, params, x, y as tf.Tensor3D, whole ? 1 : size / batch, options);
+        n = r.anchors;
+        targetMs += r.targetMs;
+        sums.push(r.sums);
         if (Object.keys(grads).length === 0) grads = r.grads;
         else {
           const next: Record<string, tf.Tensor> = {};
@@ -120,7 +106,6 @@ export async function trainStep(
         }
       } finally {
         if (!whole) tf.dispose([x, y]);
-        tf.dispose(metrics.filter((m) => !m.isDisposed));
       }
     }
     const total = tf.tidy(() => tf.addN(sums));

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { flipDetectionBatch } from './augment.js';
 import { type EvaluateSsdOptions, evaluateSsd, type SsdEvaluation, unpackBatch } from './evaluate.js';
 import type { SsdLossOptions } from './loss.js';
+import { createParallelTrainer, type ParallelTrainer, type WorkerBackend } from './parallel.js';
 import type { Ssd } from './ssd.js';
 import { trainStep } from './train-step.js';
 
@@ -58,6 +59,16 @@ export interface TrainSsdOptions {
   microBatch?: number;
   /** Keep only the newest checkpoints. Default 2. */
   keepLast?: number;
+  /**
+   * Train on this many worker threads (`createParallelTrainer`: each runs micro-batches on its own backend;
+   * tfjs-backend-wasm is single-threaded in Node). Default 1: the calling thread (`trainStep`). With more,
+   * `microBatch` defaults to ⌈batch / workers⌉ and the model must be a TinySSD (the workers rebuild it).
+   */
+  workers?: number;
+  /** The workers' backend. Default `'wasm'`. */
+  workerBackend?: WorkerBackend;
+  /** Where messages go (the worker announcement). Default `console.info`. */
+  log?: (message: string) => void;
 }
 
 export interface TrainSsdResult {
@@ -71,6 +82,8 @@ export interface TrainSsdResult {
   profile: { steps: number; stepMs: number; targetMs: number; dataMs: number; totalMs: number };
   /** The last validation. */
   evaluation?: SsdEvaluation;
+  /** Threads that computed the training steps (1: the calling thread). */
+  workers: number;
 }
 
 const OPT_PREFIX = '__optimizer__/';
@@ -139,6 +152,7 @@ export async function trainSsd(
     momentum = 0,
     evalEvery = 1,
     keepLast = 2,
+    workers = 1,
   } = options ?? ({} as TrainSsdOptions);
   if (!Number.isInteger(epochs) || epochs < 1)
     throw new Error(`${fn}: options.epochs must be an integer ≥ 1, got ${epochs}`);
@@ -149,6 +163,8 @@ export async function trainSsd(
   }
   if (options.resume && !options.checkpointDir)
     throw new Error(`${fn}: options.resume needs options.checkpointDir`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`${fn}: options.workers must be an integer ≥ 1, got ${workers}`);
   const optimizer =
     options.optimizer ?? new SGD(Object.fromEntries(model.namedParameters()), { lr, weightDecay, momentum });
   const ownsOptimizer = !options.optimizer;
@@ -176,7 +192,15 @@ export async function trainSsd(
   let examples = 0;
   let evaluation: SsdEvaluation | undefined;
   let warned = false;
+  let parallel: ParallelTrainer | undefined;
   try {
+    if (workers > 1) {
+      parallel = await createParallelTrainer(model, {
+        workers,
+        backend: options.workerBackend ?? 'wasm',
+      });
+      (options.log ?? console.info)(`${fn}: training on ${workers} worker threads (${parallel.backend})`);
+    }
     for (let epoch = first; epoch <= epochs; epoch++) {
       loader.setEpoch?.(epoch - 1); // the shuffle of epoch e, also after a resume
       const rng = options.augment?.flip ? new Rng(epochSeed(options.augment.seed ?? 0, epoch)) : undefined;
@@ -205,21 +229,26 @@ export async function trainSsd(
               tf.dispose([images, labels]);
               [images, labels] = [fi, fl];
             }
-            if (!warned && !options.microBatch && tf.getBackend() === 'wasm') {
-              const [b, h, w] = images.shape;
+            const heapIsWasm = parallel ? parallel.backend === 'wasm' : tf.getBackend() === 'wasm';
+            if (!warned && !options.microBatch && heapIsWasm) {
+              const [batch, h, w] = images.shape;
+              const b = Math.ceil(batch / workers); // images per WASM heap
               if (b * h * w > 16 * 256 * 256) {
                 warned = true;
                 console.warn(
-                  `${fn}: a batch of ${b} images of ${h}x${w} may not fit the WASM heap (4 GB; TinySSD fits about 16 of 256x256). If the process aborts, pass microBatch: 8.`,
+                  `${fn}: ${b} images of ${h}x${w} per step and thread may not fit the WASM heap (4 GB; TinySSD fits about 16 of 256x256). If the process aborts, pass microBatch: 8.`,
                 );
               }
             }
-            const r = await trainStep(model, optimizer, images, labels, {
+            const stepOptions = {
               loss: options.loss,
               target: options.target,
               ...(options.microBatch ? { microBatch: options.microBatch } : {}),
               position: { epoch, step, steps: loader.length, learningRate: optimizer.lr },
-            });
+            };
+            const r = parallel
+              ? await parallel.step(optimizer, images, labels, stepOptions)
+              : await trainStep(model, optimizer, images, labels, stepOptions);
             const b = images.shape[0];
             lossSum += r.loss * b;
             n += b;
@@ -280,6 +309,7 @@ export async function trainSsd(
       await options.onEpoch?.(record, { model, history, ...(evaluation ? { evaluation } : {}) });
     }
   } finally {
+    await parallel?.close();
     if (ownsOptimizer) optimizer.dispose();
   }
   return {
@@ -289,5 +319,6 @@ export async function trainSsd(
     examplesPerSecond: profile.totalMs > 0 ? examples / (profile.totalMs / 1000) : 0,
     profile,
     ...(evaluation ? { evaluation } : {}),
+    workers,
   };
 }
