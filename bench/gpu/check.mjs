@@ -663,8 +663,14 @@ async function models(modules) {
       ]);
       const t = torchModel('ssd');
       rows.push(
-        torchRow('PyTorch TinySSD, the seed\'s loop (d2l multibox_target)', t, t?.examplesPerSecond, t?.stepMs, ms,
-          t ? `multibox_target ${fmt(100 * t.targetShare, 0)}% of its step` : ''),
+        torchRow(
+          "PyTorch TinySSD, the seed's loop (d2l multibox_target)",
+          t,
+          t?.examplesPerSecond,
+          t?.stepMs,
+          ms,
+          t ? `multibox_target ${fmt(100 * t.targetShare, 0)}% of its step` : '',
+        ),
       );
       model.dispose();
       tf.dispose([images, labels]);
@@ -707,7 +713,15 @@ async function models(modules) {
         '',
       ]);
       const t = torchModel('fcn');
-      rows.push(torchRow('PyTorch FCN step (d2l, torchvision resnet18)', t, t?.trainExamplesPerSecond, t?.trainStepMs, ms));
+      rows.push(
+        torchRow(
+          'PyTorch FCN step (d2l, torchvision resnet18)',
+          t,
+          t?.trainExamplesPerSecond,
+          t?.trainStepMs,
+          ms,
+        ),
+      );
       model.dispose();
       tf.dispose([x, y]);
     } catch (err) {
@@ -731,9 +745,23 @@ async function models(modules) {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) await once();
       const ms = (performance.now() - t0) / n;
-      rows.push([`@cv/style-transfer Synthesizer.stepAsync (${sp(300)}x${sp(450)})`, fmt(1000 / ms, 1), fmt(ms, 1), 'steps/s']);
+      rows.push([
+        `@cv/style-transfer Synthesizer.stepAsync (${sp(300)}x${sp(450)})`,
+        fmt(1000 / ms, 1),
+        fmt(ms, 1),
+        'steps/s',
+      ]);
       const t = torchModel('style-transfer');
-      rows.push(torchRow('PyTorch style transfer step (d2l, VGG-19 features)', t, t && 1000 / (t.secondsPerStep * 1000), t && t.secondsPerStep * 1000, ms, 'steps/s'));
+      rows.push(
+        torchRow(
+          'PyTorch style transfer step (d2l, VGG-19 features)',
+          t,
+          t && 1000 / (t.secondsPerStep * 1000),
+          t && t.secondsPerStep * 1000,
+          ms,
+          'steps/s',
+        ),
+      );
       syn.dispose();
       net.dispose();
       tf.dispose([content, style]);
