@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { MultiboxTargetOptions } from '@cv/anchors';
-import { BatchNorm2d, checkFinite, type Optimizer } from '@cv/core';
+import { BatchNorm2d, type Optimizer } from '@cv/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SsdLossOptions } from './loss.js';
+import { checkStepInputs, finishStep } from './micro-step.js';
 import type {
   FromWorker,
   InitMessage,
@@ -271,21 +272,7 @@ class WorkerPool implements ParallelTrainer {
     if (this.#closed) throw new Error(`${fn}: the trainer is closed`);
     if (this.#failure) throw new Error(`${fn}: ${this.#failure.message}`);
     if (this.#busy) throw new Error(`${fn}: a step is already running (await it first)`);
-    if (!(images instanceof tf.Tensor) || images.rank !== 4) {
-      throw new Error(
-        `${fn}: images must be [B, H, W, C], got ${images instanceof tf.Tensor ? `[${images.shape}]` : String(images)}`,
-      );
-    }
-    if (
-      !(labels instanceof tf.Tensor) ||
-      labels.rank !== 3 ||
-      labels.shape[2] !== 5 ||
-      labels.shape[0] !== images.shape[0]
-    ) {
-      throw new Error(
-        `${fn}: labels must be [B, M, 5] with B = ${images.shape[0]}, got ${labels instanceof tf.Tensor ? `[${labels.shape}]` : String(labels)}`,
-      );
-    }
+    checkStepInputs(fn, images, labels);
     const start = performance.now();
     const batch = images.shape[0]!;
     const micro = options.microBatch ?? Math.ceil(batch / this.workers);
@@ -397,20 +384,13 @@ class WorkerPool implements ParallelTrainer {
           }
         }
       }
-      const total = tf.tidy(() => tf.addN(sums));
-      const values = (await total.data()) as Float32Array;
-      total.dispose();
-      checkFinite(values[0]!, options.position ?? { epoch: 1 });
-      optimizer.step(grads);
-      return {
-        loss: values[0]!,
-        correct: values[1]!,
-        anchors: batch * n,
-        absError: values[2]!,
-        boxEntries: batch * n * 4,
+      return await finishStep(optimizer, grads, sums, {
+        batch,
+        anchors: n,
         targetMs,
-        stepMs: performance.now() - start,
-      };
+        start,
+        position: options.position,
+      });
     } finally {
       tf.dispose([...sums, ...Object.values(grads)]);
       this.#busy = false;

@@ -1,8 +1,8 @@
 import type { MultiboxTargetOptions } from '@cv/anchors';
-import { checkFinite, type Optimizer, type TrainingPosition } from '@cv/core';
+import type { Optimizer, TrainingPosition } from '@cv/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { SsdLossOptions } from './loss.js';
-import { microStep } from './micro-step.js';
+import { checkStepInputs, finishStep, microStep } from './micro-step.js';
 import type { Ssd } from './ssd.js';
 
 export interface SsdStepOptions {
@@ -54,21 +54,7 @@ export async function trainStep(
   options: SsdStepOptions = {},
 ): Promise<SsdStepResult> {
   const fn = 'trainStep';
-  if (!(images instanceof tf.Tensor) || images.rank !== 4) {
-    throw new Error(
-      `${fn}: images must be [B, H, W, C], got ${images instanceof tf.Tensor ? `[${images.shape}]` : String(images)}`,
-    );
-  }
-  if (
-    !(labels instanceof tf.Tensor) ||
-    labels.rank !== 3 ||
-    labels.shape[2] !== 5 ||
-    labels.shape[0] !== images.shape[0]
-  ) {
-    throw new Error(
-      `${fn}: labels must be [B, M, 5] with B = ${images.shape[0]}, got ${labels instanceof tf.Tensor ? `[${labels.shape}]` : String(labels)}`,
-    );
-  }
+  checkStepInputs(fn, images, labels);
   const start = performance.now();
   const batch = images.shape[0]!;
   const micro = options.microBatch ?? batch;
@@ -108,20 +94,13 @@ export async function trainStep(
         if (!whole) tf.dispose([x, y]);
       }
     }
-    const total = tf.tidy(() => tf.addN(sums));
-    const values = (await total.data()) as Float32Array;
-    total.dispose();
-    checkFinite(values[0]!, options.position ?? { epoch: 1 });
-    optimizer.step(grads);
-    return {
-      loss: values[0]!,
-      correct: values[1]!,
-      anchors: batch * n,
-      absError: values[2]!,
-      boxEntries: batch * n * 4,
+    return await finishStep(optimizer, grads, sums, {
+      batch,
+      anchors: n,
       targetMs,
-      stepMs: performance.now() - start,
-    };
+      start,
+      position: options.position,
+    });
   } finally {
     tf.dispose([...sums, ...Object.values(grads)]);
   }
