@@ -510,6 +510,8 @@ async function train(torch) {
     [{ name: 'tfjs-backend-webgpu 4.22 kernels', kernels: [] }, QUICK ? 1 : 2],
     [{ name: '@cv/core dW', kernels: ['Conv2DBackpropFilter'] }, QUICK ? 3 : 10],
     [{ name: '@cv/core dW + dX', kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] }, QUICK ? 3 : 10],
+    // Column sums for the BatchNorm statistics and bias gradients (on request until measured here).
+    [{ name: '@cv/core dW + Sum/Mean', kernels: ['Conv2DBackpropFilter', 'Sum', 'Mean'] }, QUICK ? 3 : 10],
   ]) {
     try {
       const r = await trainStack(variant, steps);

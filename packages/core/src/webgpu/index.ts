@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { makeLeadingReduceWebgpu } from './column-sum.js';
 import { makeConv2dBackpropFilterWebgpu } from './conv2d-backprop-filter.js';
 import { makeConv2dBackpropInputWebgpu } from './conv2d-backprop-input.js';
 
+export { ColumnSumProgram, columnSumPasses, makeLeadingReduceWebgpu, runLeadingSum } from './column-sum.js';
 export {
   FilterGradGemmProgram,
   makeConv2dBackpropFilterWebgpu,
@@ -27,12 +29,14 @@ export type { ProgramUniform, WebgpuBackendLike, WebgpuProgram } from './program
 const REPLACEMENTS: Record<string, (original: tf.KernelFunc | undefined) => tf.KernelFunc> = {
   Conv2DBackpropFilter: makeConv2dBackpropFilterWebgpu,
   Conv2DBackpropInput: makeConv2dBackpropInputWebgpu,
+  Sum: makeLeadingReduceWebgpu('Sum'),
+  Mean: makeLeadingReduceWebgpu('Mean'),
 };
 
 /** Kernel names @cv/core replaces on 'webgpu' by default: the filter gradient (the training wall). */
 export const WEBGPU_KERNELS: readonly string[] = ['Conv2DBackpropFilter'];
 /** Replacements available on request (`registerWebgpuKernels({ kernels })`). */
-export const WEBGPU_OPTIONAL_KERNELS: readonly string[] = ['Conv2DBackpropInput'];
+export const WEBGPU_OPTIONAL_KERNELS: readonly string[] = ['Conv2DBackpropInput', 'Sum', 'Mean'];
 
 /** Marks our kernel functions so that every copy of @cv/core (ESM, CJS, bundles) recognises them. */
 const MARK = Symbol.for('@cv/core:webgpu-kernel');
@@ -65,6 +69,10 @@ export function originalWebgpuKernel(kernelName: string): tf.KernelConfig | unde
  *   filter weight looping over the whole batch (207 ms for a 9.7-GFLOP gradient on an H100).
  * - `Conv2DBackpropInput` (on request): at stride 1, one forward convolution with the flipped filter through
  *   the backend's `Conv2D`.
+ * - `Sum`, `Mean` (on request): over a leading block of axes (BatchNorm statistics and bias gradients on NHWC:
+ *   axes [0, 1, 2]), interleaved column sums over the whole GPU (`column-sum.ts`) in place of a transpose and
+ *   one workgroup per channel; other axes go to the backend's kernel. Not on by default until a GPU run
+ *   measures it (`bench/gpu/run.sh`, the training section's variant).
  *
  * Returns the kernel names that are @cv/core's after the call.
  */

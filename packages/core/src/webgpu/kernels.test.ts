@@ -9,6 +9,7 @@ import { expectClose, expectNoLeaks } from '../testing/index.js';
 import { CONV_CASES, type ConvCase, convFilterShape, convInfo, convName } from '../wasm/conv-cases.js';
 import { attrs, flat, type HostTensor, host, toTensor } from '../wasm/parity-helpers.js';
 import {
+  columnSumPasses,
   originalWebgpuKernel,
   registerWebgpuKernels,
   restoreWebgpuKernels,
@@ -95,7 +96,7 @@ if (!software.ok && process.env.CV_REQUIRE_SOFTWARE_WEBGPU === '1') {
       expect(originalWebgpuKernel('Conv2DBackpropFilter')?.kernelFunc).toBeTypeOf('function');
       expect(registerWebgpuKernels()).toEqual(['Conv2DBackpropFilter']); // idempotent
       expect(() => registerWebgpuKernels({ kernels: ['Conv3D'] })).toThrow(
-        /registerWebgpuKernels: unknown kernel 'Conv3D'; expected some of Conv2DBackpropFilter, Conv2DBackpropInput/,
+        /registerWebgpuKernels: unknown kernel 'Conv3D'; expected some of Conv2DBackpropFilter, Conv2DBackpropInput, Sum, Mean/,
       );
     });
 
@@ -135,6 +136,53 @@ if (!software.ok && process.env.CV_REQUIRE_SOFTWARE_WEBGPU === '1') {
         }
       } finally {
         expect(restoreWebgpuKernels(['Conv2DBackpropInput'])).toEqual(['Conv2DBackpropInput']);
+      }
+    });
+
+    it('Sum and Mean over leading axes (ours; the original for other axes) equal the CPU backend', async () => {
+      expect(columnSumPasses(2 * 256 * 256 * 32, 16)).toEqual([4096, 256, 16, 1]);
+      expect(columnSumPasses(10, 3)).toEqual([1]);
+      registerWebgpuKernels({ kernels: ['Sum', 'Mean'] });
+      try {
+        const cases: [number[], number[], boolean][] = [
+          [[2, 5, 6, 3], [0, 1, 2], false],
+          [[2, 5, 6, 3], [0, 1, 2], true],
+          [[7, 4], [0], false],
+          [[3, 4, 5], [1, 0], true],
+          [[64, 32, 32, 4], [0, 1, 2], false], // 262,144 rows: three passes
+          [[2, 5, 6, 3], [1, 2], true], // not leading: the original kernel
+          [[2, 5, 6, 3], [3], false],
+          [[2, 5, 6, 3], [0, 1, 2, 3], false],
+        ];
+        for (const [i, [shape, axes, keepDims]] of cases.entries()) {
+          // Dyadic values: exact sums in any order, so the GPU's must equal the CPU's bit for bit.
+          const x = host(shape, 700 + i);
+          for (const [op, reduce] of [
+            ['sum', tf.sum],
+            ['mean', tf.mean],
+          ] as const) {
+            const { cpu, gpu } = await onBoth(() => reduce(toTensor(x), axes, keepDims));
+            expect(gpu.shape).toEqual(cpu.shape);
+            // Sums of dyadic values are exact; a mean divides (rounding near zero, e.g. the original kernel's).
+            expectClose(flat(gpu), flat(cpu), {
+              rtol: 1e-6,
+              atol: op === 'sum' ? 0 : 1e-6,
+              what: `${op} [${shape}] axes [${axes}]`,
+            });
+          }
+        }
+        await tf.setBackend('webgpu');
+        const keys = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
+        expect(keys.some((k) => k.startsWith('cvColumnSum'))).toBe(true);
+        const big = toTensor(host([64, 32, 32, 4], 9));
+        await expectNoLeaks(async () => {
+          const s = tf.sum(big, [0, 1, 2]);
+          await s.data();
+          s.dispose();
+        });
+        big.dispose();
+      } finally {
+        expect(restoreWebgpuKernels(['Sum', 'Mean'])).toEqual(['Sum', 'Mean']);
       }
     });
 
