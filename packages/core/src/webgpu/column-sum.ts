@@ -6,7 +6,8 @@ import type { WebgpuBackendLike, WebgpuKernelArgs, WebgpuProgram } from './progr
  * `out[p, c] = scale · Σ_{r ≡ p (mod groups)} x[r, c]`. Thread `(p, c)` reads rows `p, p + groups, …`, so at each
  * step the threads of a dispatch read one contiguous block of `groups · cols` values (coalesced for any `cols`,
  * 16 channels included), and `groups · cols` threads keep the whole GPU busy where tfjs-backend-webgpu 4.22 runs
- * one workgroup per output channel after a transpose.
+ * one workgroup per output channel after a transpose. With `groups` 1 it also adds the split-K partial products
+ * of the filter gradient (`conv2d-backprop-filter.ts`).
  */
 export class ColumnSumProgram implements WebgpuProgram {
   readonly variableNames = ['x'];

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ColumnSumProgram } from './column-sum.js';
 import { type ConvGeometry, type FilterGradPlan, planConv2dBackpropFilter } from './plan.js';
 import type { WebgpuBackendLike, WebgpuKernelArgs, WebgpuProgram } from './program.js';
 
@@ -122,38 +123,6 @@ export class FilterGradGemmProgram implements WebgpuProgram {
   }
 }
 
-/** Adds the `splits` partial sums `[splits, M·N]` into `dW` (one thread per element of `dW`). */
-export class SplitSumProgram implements WebgpuProgram {
-  readonly variableNames = ['partial'];
-  readonly uniforms = 'splits : i32,';
-  readonly outputShape: number[];
-  shaderKey = 'cvSplitSum';
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-
-  constructor(outputShape: number[]) {
-    this.outputShape = outputShape;
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(tf.util.sizeFromShape(outputShape) / 64), 1, 1];
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          var sum = 0.0;
-          for (var s = 0; s < uniforms.splits; s++) {
-            sum = sum + partial[s * uniforms.size + index];
-          }
-          setOutputAtIndex(index, sum);
-        }
-      }
-    `;
-  }
-}
-
 /** The uniforms of {@link FilterGradGemmProgram}, in declaration order. */
 export function filterGradUniforms(g: ConvGeometry, plan: FilterGradPlan) {
   return [
@@ -211,8 +180,12 @@ export function runFilterGradient(
     uniforms,
   );
   try {
-    return backend.runWebGPUProgram(new SplitSumProgram(filterShape), [partial], 'float32', [
+    // The splits' partial products summed in order: a one-pass column sum of [splits, M·N].
+    return backend.runWebGPUProgram(new ColumnSumProgram(filterShape), [partial], 'float32', [
       { type: 'int32', data: [plan.splits] },
+      { type: 'int32', data: [plan.M * plan.N] },
+      { type: 'int32', data: [1] },
+      { type: 'float32', data: [1] },
     ]);
   } finally {
     backend.disposeData(partial.dataId);

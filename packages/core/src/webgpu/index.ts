@@ -8,7 +8,6 @@ export {
   FilterGradGemmProgram,
   makeConv2dBackpropFilterWebgpu,
   runFilterGradient,
-  SplitSumProgram,
 } from './conv2d-backprop-filter.js';
 export {
   backpropInputAsConvPads,

@@ -121,7 +121,7 @@ if (!software.ok && process.env.CV_REQUIRE_SOFTWARE_WEBGPU === '1') {
       await tf.setBackend('webgpu');
       const keys = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
       expect(keys.some((k) => k.startsWith('cvFilterGradGemm_'))).toBe(true);
-      expect(keys.some((k) => k.startsWith('cvSplitSum'))).toBe(true);
+      expect(keys.some((k) => k.startsWith('cvColumnSum'))).toBe(true);
     });
 
     it('Conv2DBackpropInput (ours, at stride 1; the original elsewhere) equals the CPU backend', async () => {
