@@ -23,6 +23,7 @@ export {
   TINY_SSD_CHANNELS,
   TINY_SSD_RATIOS,
   TINY_SSD_SIZES,
+  ssdAnchorSizes,
   type TinySsdOptions,
   tinySsd,
 } from './tiny-ssd.js';

@@ -49,7 +49,7 @@ export function ssdFromSafetensors(bytes: Uint8Array | ArrayBuffer, options: { m
     const a = JSON.stringify(model.config);
     if (a !== text) throw new Error(`${fn}: options.model's config ${a} differs from the file's ${text}`);
   } else if (config.arch === 'tiny-ssd') {
-    model = tinySsd({ numClasses: config.numClasses });
+    model = tinySsd({ numClasses: config.numClasses, sizes: config.sizes });
   } else {
     throw new Error(
       `${fn}: the file holds a '${config.arch}' SSD; build it with createSsd and pass it as options.model`,

@@ -50,6 +50,32 @@ describe('TinySSD structure', () => {
     tf.dispose(out);
     net.dispose();
   });
+  it("ssdAnchorSizes is the SSD paper's rule: (0.2, 0.88) gives d2l's sizes", () => {
+    const sizes = ssd.ssdAnchorSizes(0.2, 0.88);
+    expect(sizes).toHaveLength(5);
+    sizes.forEach((pair, i) => {
+      expect(pair[0]).toBeCloseTo(ssd.TINY_SSD_SIZES[i]![0]!, 10);
+      expect(pair[1]).toBeCloseTo(ssd.TINY_SSD_SIZES[i]![1]!, 3);
+    });
+    expect(ssd.ssdAnchorSizes(0.1, 0.5)[0]).toEqual([0.1, Math.sqrt(0.1 * 0.2)]);
+    expect(() => ssd.ssdAnchorSizes(0.5, 0.1)).toThrow(/maxScale must be a number ≥ minScale \(0.5\), got 0.1/);
+    expect(() => ssd.ssdAnchorSizes(0, 0.5)).toThrow(/minScale must be a positive number, got 0/);
+    expect(() => ssd.ssdAnchorSizes(0.1, 0.5, 1)).toThrow(/scales must be an integer ≥ 2/);
+  });
+  it('takes other anchor sizes (same predictors, smaller anchors)', () => {
+    const sizes = ssd.ssdAnchorSizes(0.1, 0.5);
+    const net = tinySsd({ sizes });
+    expect(net.config.sizes).toEqual(sizes);
+    const out = net.apply(tf.zeros([1, 256, 256, 3]));
+    expect(out.anchors.shape).toEqual([1, 5444, 4]);
+    // the first anchor: size 0.1 centred on the first of 32x32 cells
+    const c = 0.5 / 32;
+    const first = out.anchors.slice([0, 0, 0], [1, 1, 4]);
+    expectClose(Array.from(first.dataSync()), [c - 0.05, c - 0.05, c + 0.05, c + 0.05], { atol: 1e-6 });
+    expect(() => tinySsd({ sizes: sizes.slice(1) })).toThrow(/sizes must be 5 lists/);
+    tf.dispose([out, first]);
+    net.dispose();
+  });
 });
 
 for (const backend of await testBackends()) {

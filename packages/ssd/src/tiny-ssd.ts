@@ -20,6 +20,28 @@ export const TINY_SSD_CHANNELS: readonly number[] = [64, 128, 128, 128, 128];
 export interface TinySsdOptions {
   /** Foreground classes. Default 1 (bananas). */
   numClasses?: number;
+  /**
+   * Anchor sizes, one list per scale (5). Default {@link TINY_SSD_SIZES}, d2l's. Two sizes per scale keep d2l's
+   * 4 anchors per pixel; {@link ssdAnchorSizes} makes them from a smallest and largest scale fitted to the data.
+   */
+  sizes?: number[][];
+}
+
+/**
+ * The SSD paper's anchor sizes (Liu et al. 2016, §2.2): scale `k` of `scales` gets
+ * `s_k = minScale + (maxScale − minScale)·k/(scales − 1)` and `√(s_k·s_{k+1})`. d2l's {@link TINY_SSD_SIZES}
+ * are `ssdAnchorSizes(0.2, 0.88)` (rounded to 3 digits). Choose `minScale`/`maxScale` from the sizes of the
+ * training boxes: anchors much larger than the objects leave them without a positive anchor (IoU ≥ 0.5).
+ */
+export function ssdAnchorSizes(minScale: number, maxScale: number, scales = 5): number[][] {
+  const fn = 'ssdAnchorSizes';
+  if (!(Number.isFinite(minScale) && minScale > 0))
+    throw new Error(`${fn}: minScale must be a positive number, got ${minScale}`);
+  if (!(Number.isFinite(maxScale) && maxScale >= minScale))
+    throw new Error(`${fn}: maxScale must be a number ≥ minScale (${minScale}), got ${maxScale}`);
+  if (!Number.isInteger(scales) || scales < 2) throw new Error(`${fn}: scales must be an integer ≥ 2, got ${scales}`);
+  const s = (k: number) => minScale + ((maxScale - minScale) * k) / (scales - 1);
+  return Array.from({ length: scales }, (_, k) => [s(k), Math.sqrt(s(k) * s(k + 1))]);
 }
 
 /**
@@ -42,7 +64,7 @@ export function tinySsd(options: TinySsdOptions = {}): Ssd {
   return new Ssd(stages, {
     arch: 'tiny-ssd',
     numClasses,
-    sizes: TINY_SSD_SIZES.map((s) => [...s]),
+    sizes: (options.sizes ?? TINY_SSD_SIZES).map((s) => [...s]),
     ratios: TINY_SSD_SIZES.map(() => [...TINY_SSD_RATIOS]),
     channels: [...TINY_SSD_CHANNELS],
   });

@@ -10,7 +10,7 @@ import { downSampleBlock } from './down-sample-block.js';
 import { loadSsd, saveSsd } from './files.js';
 import { ssdFromSafetensors, ssdToSafetensors } from './serialize.js';
 import { createSsd } from './ssd.js';
-import { tinySsd } from './tiny-ssd.js';
+import { ssdAnchorSizes, tinySsd } from './tiny-ssd.js';
 import { trainSsd } from './train.js';
 
 const SIZE = 64;
@@ -169,7 +169,7 @@ describe('training, evaluation, detection and files (wasm)', () => {
   });
 
   it('saves and loads (safetensors + JSON): identical outputs; custom models need the model', async () => {
-    const net = tinySsd({ numClasses: 2 });
+    const net = tinySsd({ numClasses: 2, sizes: ssdAnchorSizes(0.1, 0.5) });
     const x = tf.randomUniform([1, SIZE, SIZE, 3], 0, 255, 'float32', 2);
     const { weights, config } = await saveSsd(path.join(dir, 'm.safetensors'), net);
     expect(config.endsWith('m.json')).toBe(true);
@@ -180,6 +180,7 @@ describe('training, evaluation, detection and files (wasm)', () => {
     const b = loaded.apply(x);
     expectClose(b.clsPreds, a.clsPreds, { atol: 0, rtol: 0 });
     expectClose(b.bboxPreds, a.bboxPreds, { atol: 0, rtol: 0 });
+    expectClose(b.anchors, a.anchors, { atol: 0, rtol: 0 }); // the sizes travel in the config
     const custom = () =>
       createSsd({
         backbone: downSampleBlock(3, 8),
