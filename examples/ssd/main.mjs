@@ -16,9 +16,11 @@
 // `--resume` continues from the last checkpoint in <out>/checkpoints. `--check` runs a tiny version (8 training
 // images, batch 4, 2 epochs) and exits non-zero if anything is off (no training progress, a leaked tensor, a missing file).
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { anchorCoverage } from '@cv/anchors';
 import { initBackend, ProgressBar, saveHistoryPlot } from '@cv/core';
 import { loadDataBananas, synthesizeBananas } from '@cv/datasets-voc';
 import { detect, loadSsd, saveDetections, saveSsd, ssdAnchorSizes, tinySsd, trainSsd } from '@cv/ssd/node';
@@ -97,6 +99,24 @@ if (args['anchor-scales']) {
   console.log(`anchor sizes: ${sizes.map((s) => s.map((v) => v.toFixed(3)).join('/')).join(', ')} (d2l's: 0.2/0.272 … 0.88/0.961)`);
 }
 const net = tinySsd({ numClasses: 1, sizes });
+{
+  // How many training bananas have an anchor at IoU ≥ 0.5 (a positive in multiboxTarget's labelling)?
+  const csv = await readFile(path.join(dataDir, 'bananas_train', 'label.csv'), 'utf8');
+  const rows = csv.trim().split('\n').slice(1).map((line) => line.split(',').slice(2, 6).map((v) => Number(v) / 256));
+  net.eval(); // a probe for the anchors: BatchNorm's running statistics stay untouched
+  tf.tidy(() => {
+    net.apply(tf.zeros([1, 256, 256, 3]));
+  });
+  net.train();
+  const anchors = net.anchorsFor(256, 256);
+  const boxes = tf.tensor2d(rows);
+  const cover = anchorCoverage(anchors, boxes);
+  console.log(
+    `anchors: ${(100 * cover.covered).toFixed(1)}% of the training boxes have one at IoU ≥ 0.5 ` +
+      `(mean best IoU ${cover.meanBestIou.toFixed(3)})${sizes ? '' : '; --anchor-scales MIN,MAX changes the sizes'}`,
+  );
+  tf.dispose([anchors, boxes]);
+}
 const loss = {};
 if (args['hard-negatives']) loss.hardNegativeRatio = Number(args['hard-negatives']);
 if (args['smooth-l1']) loss.bboxLoss = 'smoothL1';

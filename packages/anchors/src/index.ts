@@ -2,6 +2,7 @@
  * @cv/anchors: anchor boxes and the box operations of object detection for TensorFlow.js, with the exact
  * semantics of d2l §13.4 and torchvision.ops. Boxes are normalized corners `[x1, y1, x2, y2]`.
  */
+export { type AnchorCoverage, type AnchorCoverageOptions, anchorCoverage } from './anchor-coverage.js';
 export { assignAnchorToBbox } from './assign-anchor-to-bbox.js';
 export { batchedNms } from './batched-nms.js';
 export { boxArea } from './box-area.js';
