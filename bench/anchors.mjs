@@ -30,8 +30,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   int as intArg,
   loadAverage,
   machine,
@@ -44,28 +44,17 @@ import {
 const here = globalThis.__cvBenchDeps?.here ?? path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const pkgDir = path.join(root, 'packages', 'anchors');
-const { values: args } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: {
-    quick: { type: 'boolean', default: false },
+const args = benchArgs(
+  {
     backend: { type: 'string', default: 'wasm' },
     reps: { type: 'string' },
     'torch-reps': { type: 'string' },
     'torch-budget': { type: 'string' },
-    'torch-threads': { type: 'string' },
-    'no-torch': { type: 'boolean', default: false },
-    python: { type: 'string', default: '/usr/bin/python3' },
     'torch-device': { type: 'string', default: 'cpu' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/anchors.mjs [--quick] [--backend wasm|cpu] [--reps N] [--torch-reps N] [--torch-budget S]\n' +
-      '                              [--torch-threads N] [--python /usr/bin/python3] [--no-torch] [--torch-device cpu|cuda]',
-  );
-  process.exit(0);
-}
+  'usage: node bench/anchors.mjs [--quick] [--backend wasm|cpu] [--reps N] [--torch-reps N] [--torch-budget S]\n' +
+    '                              [--torch-threads N] [--python /usr/bin/python3] [--no-torch] [--torch-device cpu|cuda]',
+);
 const int = (name, v) => intArg(name, v, 1);
 const REPS = args.reps ? int('reps', args.reps) : args.quick ? 3 : 9;
 const TORCH_REPS = args['torch-reps'] ? int('torch-reps', args['torch-reps']) : args.quick ? 2 : 5;

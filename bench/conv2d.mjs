@@ -22,8 +22,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   f1,
   int,
   list,
@@ -41,10 +41,9 @@ const root = path.resolve(here, '..');
 const coreDir = path.join(root, 'packages', 'core');
 const coreEntry = path.join(coreDir, 'dist', 'index.node.js');
 
-const { values: args } = parseArgs({
-  options: {
+const args = benchArgs(
+  {
     backends: { type: 'string', default: 'wasm,cpu' },
-    quick: { type: 'boolean', default: false },
     batch: { type: 'string' },
     reps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
@@ -52,22 +51,13 @@ const { values: args } = parseArgs({
     'cpu-reps': { type: 'string', default: '1' },
     'cpu-warmup': { type: 'string', default: '0' },
     'torch-reps': { type: 'string', default: '7' },
-    'no-torch': { type: 'boolean', default: false },
-    'torch-threads': { type: 'string' },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/conv2d.mjs [--backends wasm,cpu] [--quick] [--batch N] [--reps N] [--warmup N]\n' +
-      '                             [--cpu-batch N] [--cpu-reps N] [--cpu-warmup N] [--torch-reps N] [--torch-threads N]\n' +
-      '                             [--python /usr/bin/python3] [--no-torch]\n' +
-      '  --quick   batch 4 instead of 32\n' +
-      '  --cpu-batch N   batch of the cpu backend (default 4, or --batch when given, or 4 with --quick)',
-  );
-  process.exit(0);
-}
+  'usage: node bench/conv2d.mjs [--backends wasm,cpu] [--quick] [--batch N] [--reps N] [--warmup N]\n' +
+    '                             [--cpu-batch N] [--cpu-reps N] [--cpu-warmup N] [--torch-reps N] [--torch-threads N]\n' +
+    '                             [--python /usr/bin/python3] [--no-torch]\n' +
+    '  --quick   batch 4 instead of 32\n' +
+    '  --cpu-batch N   batch of the cpu backend (default 4, or --batch when given, or 4 with --quick)',
+);
 const BATCH = args.batch !== undefined ? int('batch', args.batch) : args.quick ? 4 : 32;
 const CPU_BATCH = args['cpu-batch'] !== undefined ? int('cpu-batch', args['cpu-batch']) : Math.min(BATCH, 4);
 const batchOf = (backend) => (backend === 'cpu' ? CPU_BATCH : BATCH);

@@ -18,8 +18,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   f1,
   int,
   loadAverage,
@@ -37,26 +37,16 @@ const pkgDir = path.join(root, 'packages', 'datasets-voc');
 const pkgEntry = path.join(pkgDir, 'dist', 'index.node.js');
 const coreEntry = path.join(root, 'packages', 'core', 'dist', 'index.node.js');
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
+const args = benchArgs(
+  {
     images: { type: 'string' },
     reps: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'wasm' },
-    'torch-threads': { type: 'string' },
-    'no-torch': { type: 'boolean', default: false },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/datasets-voc.mjs [--quick] [--images 48] [--reps 5] [--backend wasm|cpu]\n' +
-      '                                   [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
-      '  --quick   16 images, 2 repetitions',
-  );
-  process.exit(0);
-}
+  'usage: node bench/datasets-voc.mjs [--quick] [--images 48] [--reps 5] [--backend wasm|cpu]\n' +
+    '                                   [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
+    '  --quick   16 images, 2 repetitions',
+);
 const N = args.images !== undefined ? int('images', args.images, 1) : args.quick ? 16 : 48;
 const REPS = args.quick ? 2 : int('reps', args.reps, 1);
 const CROP = [320, 480];

@@ -16,8 +16,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   builtEntries,
   f1,
   importBuilt,
@@ -35,30 +35,20 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
-const { values: args } = parseArgs({
-  options: {
+const args = benchArgs(
+  {
     backends: { type: 'string', default: 'wasm' },
-    quick: { type: 'boolean', default: false },
     batch: { type: 'string', default: '8' },
     'micro-batch': { type: 'string', default: '2' },
     size: { type: 'string', default: '320x480' },
     reps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     'torch-reps': { type: 'string', default: '3' },
-    'torch-threads': { type: 'string' },
-    'no-torch': { type: 'boolean', default: false },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/fcn.mjs [--backends wasm[,cpu]] [--quick] [--batch 8] [--micro-batch 2] [--size 320x480] [--reps 3]\n' +
-      '                          [--warmup 1] [--torch-reps 3] [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
-      '  --quick   one timed repetition after one warm-up step, on both sides',
-  );
-  process.exit(0);
-}
+  'usage: node bench/fcn.mjs [--backends wasm[,cpu]] [--quick] [--batch 8] [--micro-batch 2] [--size 320x480] [--reps 3]\n' +
+    '                          [--warmup 1] [--torch-reps 3] [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
+    '  --quick   one timed repetition after one warm-up step, on both sides',
+);
 const m = /^(\d+)x(\d+)$/.exec(args.size);
 if (!m) throw new Error(`--size must be HxW, got ${args.size}`);
 const [H, W] = [Number(m[1]), Number(m[2])];

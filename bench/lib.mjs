@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 
 export const TORCH_HINT =
   'install it with: apt-get install -y python3-torch (Debian torch, run with /usr/bin/python3)';
@@ -150,4 +151,27 @@ export async function importBuilt({ pkgDir, coreEntry, pkgEntry }) {
   const cv = await import(pathToFileURL(coreEntry).href);
   const pkg = await import(pathToFileURL(pkgEntry).href);
   return { tf, cv, pkg };
+}
+
+/**
+ * The command line of a benchmark: `options` (parseArgs's) plus the ones every benchmark takes (--quick,
+ * --no-torch, --torch-threads N, --python PATH, --help). --help prints `usage` and exits.
+ */
+export function benchArgs(options, usage) {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      quick: { type: 'boolean', default: false },
+      'no-torch': { type: 'boolean', default: false },
+      'torch-threads': { type: 'string' },
+      python: { type: 'string', default: '/usr/bin/python3' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...options,
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return values;
 }

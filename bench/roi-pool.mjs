@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   builtEntries,
   f1,
   importBuilt,
@@ -35,28 +35,18 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
-const { values: args } = parseArgs({
-  options: {
+const args = benchArgs(
+  {
     backends: { type: 'string', default: 'wasm' },
-    quick: { type: 'boolean', default: false },
     rois: { type: 'string' },
     reps: { type: 'string', default: '7' },
     warmup: { type: 'string', default: '1' },
     'torch-reps': { type: 'string', default: '7' },
-    'torch-threads': { type: 'string' },
-    'no-torch': { type: 'boolean', default: false },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/roi-pool.mjs [--backends wasm[,cpu]] [--quick] [--rois 512] [--reps 7] [--warmup 1]\n' +
-      '                               [--torch-reps 7] [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
-      '  --quick   128 RoIs, 3 repetitions',
-  );
-  process.exit(0);
-}
+  'usage: node bench/roi-pool.mjs [--backends wasm[,cpu]] [--quick] [--rois 512] [--reps 7] [--warmup 1]\n' +
+    '                               [--torch-reps 7] [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
+    '  --quick   128 RoIs, 3 repetitions',
+);
 const K = args.rois !== undefined ? int('rois', args.rois) : args.quick ? 128 : 512;
 const REPS = Math.max(1, args.quick ? Math.min(3, int('reps', args.reps)) : int('reps', args.reps));
 const WARMUP = int('warmup', args.warmup);

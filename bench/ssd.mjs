@@ -13,8 +13,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   builtEntries,
   f1,
   importBuilt,
@@ -30,25 +30,16 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
+const args = benchArgs(
+  {
     batch: { type: 'string', default: '32' },
     'micro-batch': { type: 'string', default: '16' },
     steps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     workers: { type: 'string', default: os.cpus().length >= 2 ? '2' : '0' },
-    'no-torch': { type: 'boolean', default: false },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/ssd.mjs [--quick] [--batch 32] [--micro-batch 16] [--steps 3] [--warmup 1] [--workers 2] [--no-torch]',
-  );
-  process.exit(0);
-}
+  'usage: node bench/ssd.mjs [--quick] [--batch 32] [--micro-batch 16] [--steps 3] [--warmup 1] [--workers 2] [--no-torch]',
+);
 const built = builtEntries('ssd', 'node.js');
 const BATCH = args.quick ? 8 : int('batch', args.batch, 1);
 const MICRO = Math.min(BATCH, int('micro-batch', args['micro-batch'], 1));

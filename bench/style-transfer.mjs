@@ -12,8 +12,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   builtEntries,
   f1,
   importBuilt,
@@ -34,27 +34,17 @@ const data = path.join(root, 'examples', 'style-transfer', 'data');
 const CONTENT = path.join(data, 'chelsea.png');
 const STYLE = path.join(data, 'hubble_deep_field.jpg');
 
-const { values: args } = parseArgs({
-  options: {
+const args = benchArgs(
+  {
     backends: { type: 'string', default: 'wasm' },
     size: { type: 'string' },
-    quick: { type: 'boolean', default: false },
     reps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
-    'torch-threads': { type: 'string' },
-    'no-torch': { type: 'boolean', default: false },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/style-transfer.mjs [--backends wasm[,cpu]] [--size 300,450] [--quick] [--reps 3] [--warmup 1]\n' +
-      '                                     [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
-      '  --quick   150x225, 1 repetition',
-  );
-  process.exit(0);
-}
+  'usage: node bench/style-transfer.mjs [--backends wasm[,cpu]] [--size 300,450] [--quick] [--reps 3] [--warmup 1]\n' +
+    '                                     [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
+    '  --quick   150x225, 1 repetition',
+);
 const SIZE = (args.size ?? (args.quick ? '150,225' : '300,450')).split(',').map((v) => int('size', v, 2));
 if (SIZE.length !== 2) throw new Error(`--size wants H,W, got '${args.size}'`);
 const REPS = args.quick ? 1 : Math.max(1, int('reps', args.reps));

@@ -22,8 +22,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   f1,
   int,
   list,
@@ -42,28 +42,18 @@ const pkgDir = path.join(root, 'packages', 'transposed-conv');
 const pkgEntry = path.join(pkgDir, 'dist', 'index.js');
 const coreEntry = path.join(root, 'packages', 'core', 'dist', 'index.node.js');
 
-const { values: args } = parseArgs({
-  options: {
+const args = benchArgs(
+  {
     backends: { type: 'string', default: 'wasm' },
     methods: { type: 'string', default: 'auto' },
-    quick: { type: 'boolean', default: false },
     reps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     'torch-reps': { type: 'string', default: '5' },
-    'torch-threads': { type: 'string' },
-    'no-torch': { type: 'boolean', default: false },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log(
-    'usage: node bench/transposed-conv.mjs [--backends wasm,cpu] [--methods auto,direct] [--quick] [--reps N] [--warmup N]\n' +
-      '                                   [--torch-reps N] [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
-      '  --quick   batch 2 instead of 8 (fcn, decoder), 2 reps',
-  );
-  process.exit(0);
-}
+  'usage: node bench/transposed-conv.mjs [--backends wasm,cpu] [--methods auto,direct] [--quick] [--reps N] [--warmup N]\n' +
+    '                                   [--torch-reps N] [--torch-threads N] [--python /usr/bin/python3] [--no-torch]\n' +
+    '  --quick   batch 2 instead of 8 (fcn, decoder), 2 reps',
+);
 const REPS = Math.max(1, args.quick ? 2 : int('reps', args.reps));
 const WARMUP = int('warmup', args.warmup);
 const TORCH_REPS = Math.max(1, args.quick ? 2 : int('torch-reps', args['torch-reps']));
