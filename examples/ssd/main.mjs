@@ -94,15 +94,29 @@ const tensorsBefore = tf.memory().numTensors;
 let sizes;
 if (args['anchor-scales']) {
   const m = /^([0-9.]+),([0-9.]+)$/.exec(args['anchor-scales']);
-  if (!m) throw new Error(`--anchor-scales must be MIN,MAX (fractions of the image, e.g. 0.1,0.5), got '${args['anchor-scales']}'`);
+  if (!m)
+    throw new Error(
+      `--anchor-scales must be MIN,MAX (fractions of the image, e.g. 0.1,0.5), got '${args['anchor-scales']}'`,
+    );
   sizes = ssdAnchorSizes(Number(m[1]), Number(m[2]));
-  console.log(`anchor sizes: ${sizes.map((s) => s.map((v) => v.toFixed(3)).join('/')).join(', ')} (d2l's: 0.2/0.272 … 0.88/0.961)`);
+  console.log(
+    `anchor sizes: ${sizes.map((s) => s.map((v) => v.toFixed(3)).join('/')).join(', ')} (d2l's: 0.2/0.272 … 0.88/0.961)`,
+  );
 }
 const net = tinySsd({ numClasses: 1, sizes });
 {
   // How many training bananas have an anchor at IoU ≥ 0.5 (a positive in multiboxTarget's labelling)?
   const csv = await readFile(path.join(dataDir, 'bananas_train', 'label.csv'), 'utf8');
-  const rows = csv.trim().split('\n').slice(1).map((line) => line.split(',').slice(2, 6).map((v) => Number(v) / 256));
+  const rows = csv
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) =>
+      line
+        .split(',')
+        .slice(2, 6)
+        .map((v) => Number(v) / 256),
+    );
   net.eval(); // a probe for the anchors: BatchNorm's running statistics stay untouched
   tf.tidy(() => {
     net.apply(tf.zeros([1, 256, 256, 3]));

@@ -53,7 +53,9 @@ describe('anchorCoverage', () => {
     const a = tf.tensor2d([[0, 0, 1, 1]]);
     const b3 = tf.tensor2d([[0, 0, 1]]);
     expect(() => anchorCoverage(a, b3)).toThrow(/anchorCoverage: boxes must have shape \[M, 4\]/);
-    expect(() => anchorCoverage(a, a, { iouThreshold: 0 })).toThrow(/options.iouThreshold must be a number in \(0, 1\], got 0/);
+    expect(() => anchorCoverage(a, a, { iouThreshold: 0 })).toThrow(
+      /options.iouThreshold must be a number in \(0, 1\], got 0/,
+    );
     tf.dispose([a, b3]);
   });
 });

@@ -20,10 +20,10 @@ export { bboxAbsError, bboxEval, classCorrect, classEval } from './metrics.js';
 export { readSsdConfig, ssdFromSafetensors, ssdToSafetensors } from './serialize.js';
 export { type CreateSsdOptions, createSsd, Ssd, type SsdConfig, type SsdOutput } from './ssd.js';
 export {
+  ssdAnchorSizes,
   TINY_SSD_CHANNELS,
   TINY_SSD_RATIOS,
   TINY_SSD_SIZES,
-  ssdAnchorSizes,
   type TinySsdOptions,
   tinySsd,
 } from './tiny-ssd.js';

@@ -58,7 +58,9 @@ describe('TinySSD structure', () => {
       expect(pair[1]).toBeCloseTo(ssd.TINY_SSD_SIZES[i]![1]!, 3);
     });
     expect(ssd.ssdAnchorSizes(0.1, 0.5)[0]).toEqual([0.1, Math.sqrt(0.1 * 0.2)]);
-    expect(() => ssd.ssdAnchorSizes(0.5, 0.1)).toThrow(/maxScale must be a number ≥ minScale \(0.5\), got 0.1/);
+    expect(() => ssd.ssdAnchorSizes(0.5, 0.1)).toThrow(
+      /maxScale must be a number ≥ minScale \(0.5\), got 0.1/,
+    );
     expect(() => ssd.ssdAnchorSizes(0, 0.5)).toThrow(/minScale must be a positive number, got 0/);
     expect(() => ssd.ssdAnchorSizes(0.1, 0.5, 1)).toThrow(/scales must be an integer ≥ 2/);
   });

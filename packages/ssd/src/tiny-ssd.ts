@@ -39,7 +39,8 @@ export function ssdAnchorSizes(minScale: number, maxScale: number, scales = 5): 
     throw new Error(`${fn}: minScale must be a positive number, got ${minScale}`);
   if (!(Number.isFinite(maxScale) && maxScale >= minScale))
     throw new Error(`${fn}: maxScale must be a number ≥ minScale (${minScale}), got ${maxScale}`);
-  if (!Number.isInteger(scales) || scales < 2) throw new Error(`${fn}: scales must be an integer ≥ 2, got ${scales}`);
+  if (!Number.isInteger(scales) || scales < 2)
+    throw new Error(`${fn}: scales must be an integer ≥ 2, got ${scales}`);
   const s = (k: number) => minScale + ((maxScale - minScale) * k) / (scales - 1);
   return Array.from({ length: scales }, (_, k) => [s(k), Math.sqrt(s(k) * s(k + 1))]);
 }
