@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { areasOf, f32, iouAt } from './box-math.js';
 import { checkAnchorShape, checkBoxShape, checkCornerValues, readFloat32 } from './validate.js';
 
 export interface AnchorCoverageOptions {
@@ -20,7 +21,8 @@ export interface AnchorCoverage {
 /**
  * How well a set of anchors fits a set of ground-truth boxes, to choose anchor sizes before training. A box
  * with no anchor at IoU ≥ `iouThreshold` is labelled only through its single best anchor (d2l's
- * `assign_anchor_to_bbox` forces one), from which the box offsets are large. Computed on the host in one pass.
+ * `assign_anchor_to_bbox` forces one), from which the box offsets are large. Computed on the host with the
+ * labelling's float32 IoU (`box-math`), the threshold rounded to float32 as the labelling compares it.
  *
  * @param anchors `[1, N, 4]` or `[N, 4]` corners (as `multiboxPrior` gives), normalized.
  * @param boxes `[M, 4]` corners in the same coordinates (for instance every training label).
@@ -41,26 +43,20 @@ export function anchorCoverage(
   const m = boxes.shape[0];
   checkCornerValues(fn, 'anchors', a, n);
   checkCornerValues(fn, 'boxes', b, m);
-  const areaA = new Float32Array(n);
-  for (let i = 0; i < n; i++) areaA[i] = (a[4 * i + 2]! - a[4 * i]!) * (a[4 * i + 3]! - a[4 * i + 1]!);
+  const areaA = areasOf(a, n);
+  const areaB = areasOf(b, m);
+  const thr = f32(iouThreshold); // as multiboxTarget's labelling compares
   const bestIou = new Float32Array(m);
   const positives = new Int32Array(m);
   let covered = 0;
   let sum = 0;
   for (let j = 0; j < m; j++) {
-    const [x1, y1, x2, y2] = [b[4 * j]!, b[4 * j + 1]!, b[4 * j + 2]!, b[4 * j + 3]!];
-    const areaB = (x2 - x1) * (y2 - y1);
     let best = 0;
     let pos = 0;
     for (let i = 0; i < n; i++) {
-      const w = Math.min(x2, a[4 * i + 2]!) - Math.max(x1, a[4 * i]!);
-      if (w <= 0) continue;
-      const h = Math.min(y2, a[4 * i + 3]!) - Math.max(y1, a[4 * i + 1]!);
-      if (h <= 0) continue;
-      const inter = w * h;
-      const iou = inter / (areaA[i]! + areaB - inter);
+      const iou = iouAt(a, areaA, i, b, areaB, j);
       if (iou > best) best = iou;
-      if (iou >= iouThreshold) pos++;
+      if (iou >= thr) pos++;
     }
     bestIou[j] = best;
     positives[j] = pos;
