@@ -16,7 +16,6 @@
 // `--resume` continues from the last checkpoint in <out>/checkpoints. `--check` runs a tiny version (8 training
 // images, batch 4, 2 epochs) and exits non-zero if anything is off (no training progress, a leaked tensor, a missing file).
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,24 +105,14 @@ if (args['anchor-scales']) {
 const net = tinySsd({ numClasses: 1, sizes });
 {
   // How many training bananas have an anchor at IoU ≥ 0.5 (a positive in multiboxTarget's labelling)?
-  const csv = await readFile(path.join(dataDir, 'bananas_train', 'label.csv'), 'utf8');
-  const rows = csv
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) =>
-      line
-        .split(',')
-        .slice(2, 6)
-        .map((v) => Number(v) / 256),
-    );
+  const labels = trainIter.dataset.labels; // rows (class, x1, y1, x2, y2)
   net.eval(); // a probe for the anchors: BatchNorm's running statistics stay untouched
   tf.tidy(() => {
     net.apply(tf.zeros([1, 256, 256, 3]));
   });
   net.train();
   const anchors = net.anchorsFor(256, 256);
-  const boxes = tf.tensor2d(rows);
+  const boxes = tf.tidy(() => tf.slice(tf.tensor2d(labels, [labels.length / 5, 5]), [0, 1], [-1, 4]));
   const cover = anchorCoverage(anchors, boxes);
   console.log(
     `anchors: ${(100 * cover.covered).toFixed(1)}% of the training boxes have one at IoU ≥ 0.5 ` +

@@ -123,7 +123,13 @@ describe('readDataBananas / BananasDataset / loadDataBananas', () => {
     const item = ds.get(2);
     const { labels } = await readDataBananas(dir, false);
     expectClose(item.label, labels.slice([2, 0, 0], [1, 1, 5]).reshape([1, 5]));
-    tf.dispose([item.image, item.label, labels]);
+    // every label at once, without decoding images: the same rows, and a copy
+    const all = ds.labels;
+    const allT = tf.tensor3d(all, [5, 1, 5]);
+    expectClose(allT, labels, { what: 'labels' });
+    all[0] = 7;
+    expect(ds.labels[0]).toBe(0);
+    tf.dispose([item.image, item.label, labels, allT]);
   });
 
   it('names the missing file and the expected layout', async () => {

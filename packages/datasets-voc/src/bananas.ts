@@ -204,6 +204,14 @@ export class BananasDataset implements Dataset<BananaItem> {
     return this.raw.names;
   }
 
+  /**
+   * Every label in dataset order, `[N * 5]` rows `(class, x1, y1, x2, y2)` with the corners divided by the image
+   * size (a copy): the boxes without decoding any image (for instance to choose anchor sizes).
+   */
+  get labels(): Float32Array {
+    return this.raw.labels.slice();
+  }
+
   get(index: number): BananaItem {
     if (!Number.isInteger(index) || index < 0 || index >= this.length)
       throw new Error(
