@@ -33,6 +33,18 @@ def bilinear_kernel(in_channels, out_channels, kernel_size):
     return weight
 
 
+def make_fcn(num_classes=21):
+    """The seed's FCN (d2l 13.11): resnet18 without avgpool and fc, a 1x1 conv to the classes, and a
+    ConvTranspose2d(64, stride 32, padding 16) initialised with the bilinear kernel."""
+    net = nn.Sequential(*list(torchvision.models.resnet18().children())[:-2])
+    net.add_module("final_conv", nn.Conv2d(512, num_classes, kernel_size=1))
+    net.add_module(
+        "transpose_conv", nn.ConvTranspose2d(num_classes, num_classes, kernel_size=64, padding=16, stride=32)
+    )
+    net.transpose_conv.weight.data.copy_(bilinear_kernel(num_classes, num_classes, 64))
+    return net
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batch", type=int, default=8)
@@ -45,10 +57,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    net = nn.Sequential(*list(torchvision.models.resnet18().children())[:-2])
-    net.add_module("final_conv", nn.Conv2d(512, 21, kernel_size=1))
-    net.add_module("transpose_conv", nn.ConvTranspose2d(21, 21, kernel_size=64, padding=16, stride=32))
-    net.transpose_conv.weight.data.copy_(bilinear_kernel(21, 21, 64))
+    net = make_fcn(21)
     trainer = torch.optim.SGD(net.parameters(), lr=1e-3, weight_decay=1e-3)
     x = torch.randn(a.batch, 3, a.height, a.width)
     y = torch.randint(0, 21, (a.batch, a.height, a.width))

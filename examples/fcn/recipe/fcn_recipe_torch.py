@@ -19,6 +19,10 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
 from PIL import Image
 
+# The seed's model exactly as the benchmark builds it (bench/fcn_torch.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'bench'))
+from fcn_torch import make_fcn  # noqa: E402
+
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
@@ -32,25 +36,6 @@ def read_split(voc, split, limit=None):
         assert pl.mode == 'P', f'{i}.png is not a palette PNG ({pl.mode})'
         labs.append(np.asarray(pl))  # palette indices: 0..20, 255 = border
     return torch.from_numpy(np.stack(imgs)), torch.from_numpy(np.stack(labs))
-
-
-def bilinear_kernel(cin, cout, k):
-    factor = (k + 1) // 2
-    center = factor - 1 if k % 2 == 1 else factor - 0.5
-    og = (torch.arange(k).reshape(-1, 1), torch.arange(k).reshape(1, -1))
-    filt = (1 - torch.abs(og[0] - center) / factor) * (1 - torch.abs(og[1] - center) / factor)
-    w = torch.zeros((cin, cout, k, k))
-    w[range(cin), range(cout), :, :] = filt
-    return w
-
-
-def make_net(nc=21):
-    r = torchvision.models.resnet18()
-    net = nn.Sequential(*list(r.children())[:-2])
-    net.add_module('final_conv', nn.Conv2d(512, nc, 1))
-    net.add_module('transpose_conv', nn.ConvTranspose2d(nc, nc, 64, padding=16, stride=32))
-    net.transpose_conv.weight.data.copy_(bilinear_kernel(nc, nc, 64))
-    return net
 
 
 def miou(conf):
@@ -92,7 +77,7 @@ def run(cfg, data, dev):
     steps_per_epoch = max(1, epoch_size // bs)
     epochs = max(1, round(budget / (steps_per_epoch * bs)))
     total = epochs * steps_per_epoch
-    net = make_net().to(dev)
+    net = make_fcn().to(dev)
     if cfg.get('channels_last'):
         net = net.to(memory_format=torch.channels_last)
     params = net.parameters()
