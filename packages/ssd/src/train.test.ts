@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AdaptiveMaxPool2d, initBackend, NonFiniteLossError } from '@cv/core';
+import { AdaptiveMaxPool2d, initBackend, NonFiniteLossError, SGD } from '@cv/core';
 import { expectClose, expectNoLeaks } from '@cv/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,42 @@ describe('training, evaluation, detection and files (wasm)', () => {
     for (const k of Object.keys(want)) expectClose(got[k]!, want[k]!, { atol: 1e-6, rtol: 1e-6, what: k });
     tf.dispose([...Object.values(ref), ...Object.values(want), ...Object.values(got)]);
     for (const m of [full, a, b]) m.dispose();
+  });
+
+  it("anneals the lr with schedule 'cosine' (PyTorch's CosineAnnealingLR per epoch), also after a resume", async () => {
+    const cosine = (e: number, epochs: number) => (0.2 * (1 + Math.cos((Math.PI * (e - 1)) / epochs))) / 2;
+    const run = async (epochs: number, resume: boolean) => {
+      const net = tinySsd();
+      const optimizer = new SGD(Object.fromEntries(net.namedParameters()), { lr: 0.2, weightDecay: 5e-4 });
+      const lrs: number[] = [];
+      await trainSsd(net, makeLoader(), {
+        epochs,
+        optimizer,
+        schedule: 'cosine',
+        checkpointDir: path.join(dir, 'cosine'),
+        resume,
+        onEpoch: () => {
+          lrs.push(optimizer.lr);
+        },
+      });
+      optimizer.dispose();
+      net.dispose();
+      return lrs;
+    };
+    const lrs = await run(3, false);
+    expect(lrs).toHaveLength(3);
+    for (const [i, lr] of lrs.entries()) expect(lr).toBeCloseTo(cosine(i + 1, 3), 12);
+    expect(lrs[2]).toBeLessThan(lrs[1]!);
+    // Resumed to 5 epochs: epochs 4 and 5 of a 5-epoch schedule, from the base lr, not the restored lr.
+    const resumed = await run(5, true);
+    expect(resumed).toHaveLength(2);
+    expect(resumed[0]).toBeCloseTo(cosine(4, 5), 12);
+    expect(resumed[1]).toBeCloseTo(cosine(5, 5), 12);
+    const net = tinySsd();
+    await expect(trainSsd(net, makeLoader(), { epochs: 1, schedule: 'step' as 'cosine' })).rejects.toThrow(
+      /options.schedule must be 'constant' or 'cosine', got "step"/,
+    );
+    net.dispose();
   });
 
   it('stops on a non-finite loss (NaN guard) before the update; no checkpoint for that epoch', async () => {

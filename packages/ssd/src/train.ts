@@ -1,5 +1,6 @@
 import type { MultiboxTargetOptions } from '@cv/anchors';
 import {
+  CosineAnnealingLR,
   disposeCheckpoint,
   epochSeed,
   History,
@@ -32,6 +33,12 @@ export interface TrainSsdOptions {
   momentum?: number;
   /** Your own optimizer over `model.namedParameters()` (then lr, weightDecay and momentum are unused). */
   optimizer?: Optimizer;
+  /**
+   * Learning-rate schedule over the epochs. `'constant'` (default, the seed's) keeps the optimizer's lr;
+   * `'cosine'` anneals it as PyTorch's `CosineAnnealingLR(T_max = epochs)` stepped after every epoch: epoch e
+   * trains at lr·(1 + cos(π(e − 1)/epochs))/2. A resume continues the schedule at the resumed epoch.
+   */
+  schedule?: 'constant' | 'cosine';
   /** Loss options (hard-negative mining, smooth L1, …; the seed's loss by default). */
   loss?: SsdLossOptions;
   /** Anchor labelling options (`multiboxTarget`). */
@@ -153,6 +160,7 @@ export async function trainSsd(
     evalEvery = 1,
     keepLast = 2,
     workers = 1,
+    schedule = 'constant',
   } = options ?? ({} as TrainSsdOptions);
   if (!Number.isInteger(epochs) || epochs < 1)
     throw new Error(`${fn}: options.epochs must be an integer ≥ 1, got ${epochs}`);
@@ -165,9 +173,16 @@ export async function trainSsd(
     throw new Error(`${fn}: options.resume needs options.checkpointDir`);
   if (!Number.isInteger(workers) || workers < 1)
     throw new Error(`${fn}: options.workers must be an integer ≥ 1, got ${workers}`);
+  if (schedule !== 'constant' && schedule !== 'cosine')
+    throw new Error(
+      `${fn}: options.schedule must be 'constant' or 'cosine', got ${JSON.stringify(schedule)}`,
+    );
   const optimizer =
     options.optimizer ?? new SGD(Object.fromEntries(model.namedParameters()), { lr, weightDecay, momentum });
   const ownsOptimizer = !options.optimizer;
+  // The scheduler's base lr is the optimizer's lr at epoch 1: after a resume the restored lr is the annealed
+  // one, so take the base from options (or the user's optimizer as given) before loading the checkpoint.
+  const scheduler = schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: epochs }) : undefined;
   let history = new History();
   let first = 1;
   if (options.resume && options.checkpointDir) {
@@ -203,6 +218,7 @@ export async function trainSsd(
     }
     for (let epoch = first; epoch <= epochs; epoch++) {
       loader.setEpoch?.(epoch - 1); // the shuffle of epoch e, also after a resume
+      scheduler?.step(epoch - 1); // closed form: the lr of epoch e, also after a resume
       const rng = options.augment?.flip ? new Rng(epochSeed(options.augment.seed ?? 0, epoch)) : undefined;
       progress.startEpoch(epoch, typeof loader.length === 'number' ? loader.length : undefined);
       const epochStart = performance.now();
