@@ -12,10 +12,11 @@
 #
 # results.jsonl holds the runs behind examples/ssd's --recipe improved (one JSON line per epoch with its arguments;
 # 2-core x86 machine, one thread per run, two runs at a time, about 3 minutes an epoch):
-#   seed recipe:                       --epochs 20
-#   improved (examples' --recipe improved):
+#   the seed's recipe, AP 0.319 after 20 epochs:      --epochs 20
+#   the seed's recipe with anchors from 0.1 to 0.5, AP 0.001 after 2 (stopped):   --epochs 12 --sizes 0.1,0.5
+#   improved (the example's --recipe improved), AP 0.934 after 8:
 #     --epochs 8 --flip --hard-negatives 3 --smooth-l1 --box-norm positives --lr 0.01 --momentum 0.9 --sched cos --sizes 0.1,0.5
-#   the same with d2l's anchor sizes:  the line above without --sizes
+#   the same with d2l's anchor sizes, AP 0.596 after 8: the line above without --sizes
 import argparse, csv, json, math, os, sys, time
 import numpy as np
 import torch, torch.nn.functional as F
