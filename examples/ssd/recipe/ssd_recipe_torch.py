@@ -45,6 +45,9 @@ p.add_argument('--reference', default=os.environ.get('CV_D2L_REFERENCE', '/work/
 a = p.parse_args()
 sys.path.insert(0, a.reference)
 import d2l_reference as d2l  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'packages',
+                                'datasets-voc', 'fixtures'))
+from voc_eval_reference import voc_eval  # noqa: E402
 
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
@@ -104,41 +107,23 @@ def loss_fn(cls_preds, cls_labels, bbox_preds, bbox_labels, bbox_masks):
     return cls + a.box_weight * box
 
 
-def voc07_ap(dets, gts, thr=0.5):
-    # dets: list of (img, score, box); gts: per image [n,4]
-    dets.sort(key=lambda d: -d[1])
-    used = [torch.zeros(len(g), dtype=torch.bool) for g in gts]
-    tp = np.zeros(len(dets)); fp = np.zeros(len(dets))
-    for k, (i, s, b) in enumerate(dets):
-        g = gts[i]
-        iou = torchvision.ops.box_iou(b[None], g)[0] if len(g) else torch.zeros(0)
-        j = int(iou.argmax()) if len(g) else -1
-        if j >= 0 and iou[j] >= thr and not used[i][j]:
-            used[i][j] = True; tp[k] = 1
-        else:
-            fp[k] = 1
-    npos = sum(len(g) for g in gts)
-    tp, fp = np.cumsum(tp), np.cumsum(fp)
-    rec = tp / max(npos, 1); prec = tp / np.maximum(tp + fp, 1e-12)
-    return float(np.mean([prec[rec >= t].max() if (rec >= t).any() else 0 for t in np.arange(0, 1.1, 0.1)]))
-
-
 def evaluate():
     net.eval()
-    dets, gts = [], []
+    dets, recs = [], {}
     with torch.no_grad():
         for i in range(0, len(vx), 50):
             anchors, cls_preds, bbox_preds = net(vx[i:i + 50])
             probs = F.softmax(cls_preds, dim=2)[:, :, 1]
             for j in range(probs.shape[0]):
+                name = str(i + j)
                 boxes = d2l.offset_inverse(anchors.squeeze(0), bbox_preds[j].reshape(-1, 4))
                 keep = torchvision.ops.nms(boxes, probs[j], 0.5)
                 keep = keep[probs[j][keep] >= 0.01]
-                for k in keep[:100]:
-                    dets.append((i + j, float(probs[j][k]), boxes[k]))
-                gts.append(vy[i + j, :, 1:])
+                dets += [[name, float(probs[j][k]), *boxes[k].tolist()] for k in keep[:100]]
+                recs[name] = [{'name': 'banana', 'bbox': vy[i + j, 0, 1:].tolist(), 'difficult': 0}]
     net.train()
-    return voc07_ap(dets, gts)
+    # The reference that @cv/datasets-voc's evaluator (and so @cv/ssd's evaluateSsd) is tested against.
+    return float(voc_eval(dets, recs, list(recs), 'banana', use_07_metric=True, plus_one=False)[2])
 
 
 step = 0
