@@ -124,24 +124,25 @@ describe('training, evaluation, detection and files (wasm)', () => {
 
   it("anneals the lr with schedule 'cosine' (PyTorch's CosineAnnealingLR per epoch), also after a resume", async () => {
     const cosine = (e: number, epochs: number) => (0.2 * (1 + Math.cos((Math.PI * (e - 1)) / epochs))) / 2;
-    const run = async (epochs: number, resume: boolean) => {
-      const net = tinySsd();
-      const optimizer = new SGD(Object.fromEntries(net.namedParameters()), { lr: 0.2, weightDecay: 5e-4 });
-      const lrs: number[] = [];
-      await trainSsd(net, makeLoader(), {
-        epochs,
-        optimizer,
-        schedule: 'cosine',
-        checkpointDir: path.join(dir, 'cosine'),
-        resume,
-        onEpoch: () => {
-          lrs.push(optimizer.lr);
-        },
+    const run = (epochs: number, resume: boolean) =>
+      expectNoLeaks(async () => {
+        const net = tinySsd();
+        const optimizer = new SGD(Object.fromEntries(net.namedParameters()), { lr: 0.2, weightDecay: 5e-4 });
+        const lrs: number[] = [];
+        await trainSsd(net, makeLoader(), {
+          epochs,
+          optimizer,
+          schedule: 'cosine',
+          checkpointDir: path.join(dir, 'cosine'),
+          resume,
+          onEpoch: () => {
+            lrs.push(optimizer.lr);
+          },
+        });
+        optimizer.dispose();
+        net.dispose();
+        return lrs;
       });
-      optimizer.dispose();
-      net.dispose();
-      return lrs;
-    };
     const lrs = await run(3, false);
     expect(lrs).toHaveLength(3);
     for (const [i, lr] of lrs.entries()) expect(lr).toBeCloseTo(cosine(i + 1, 3), 12);
